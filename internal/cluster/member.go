@@ -97,11 +97,11 @@ func (d MemberData) Encode() ([]byte, error) {
 	if d.XLogLocation != nil {
 		f = append(f, field{"xlog_location", *d.XLogLocation})
 	}
-	if d.ReceiveLSN != nil {
-		f = append(f, field{"receive_lsn", *d.ReceiveLSN})
-	}
 	if d.ReplayLSN != nil {
 		f = append(f, field{"replay_lsn", *d.ReplayLSN})
+	}
+	if d.ReceiveLSN != nil {
+		f = append(f, field{"receive_lsn", *d.ReceiveLSN})
 	}
 	if d.ReplicationState != "" {
 		f = append(f, field{"replication_state", d.ReplicationState})
