@@ -1,4 +1,8 @@
-.PHONY: test build vet demo
+.PHONY: test build vet demo soak
+
+# The demo: a real 3-node cluster (embedded etcd + 3 patroni + 3 PostgreSQL) on loopback.
+demo: build
+	bin/patroni-demo
 
 test:
 	scripts/test.sh
