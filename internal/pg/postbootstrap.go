@@ -129,7 +129,7 @@ func (s *Server) CreateOrUpdateRole(ctx context.Context, name, password string, 
 	})
 }
 
-// quoteLiteral quotes a SQL string literal (E'' form when it has backslashes).
+// quoteLiteral quotes a SQL string literal (the E form when it has backslashes).
 func quoteLiteral(v string) string {
 	q := "'" + strings.ReplaceAll(v, "'", "''") + "'"
 	if strings.Contains(v, `\`) {
