@@ -32,10 +32,10 @@ func TestLSN(t *testing.T) {
 
 func TestSlotName(t *testing.T) {
 	cases := map[string]string{
-		"postgresql0":     "postgresql0",
-		"Node-1.dc":       "node_1_dc",
-		"a@b":             "au0064b",
-		"ö":               "u0246",
+		"postgresql0":           "postgresql0",
+		"Node-1.dc":             "node_1_dc",
+		"a@b":                   "au0064b",
+		"ö":                     "u0246",
 		strings.Repeat("x", 70): strings.Repeat("x", 63),
 	}
 	for in, want := range cases {
@@ -125,8 +125,8 @@ func TestParseConnURL(t *testing.T) {
 func TestParseVersion(t *testing.T) {
 	cases := map[string][2]int{
 		"postgres (PostgreSQL) 15.4 (Debian 15.4-1)\n": {15, 150004},
-		"postgres (PostgreSQL) 17devel":               {17, 170000},
-		"postgres (PostgreSQL) 9.6.24":                {9, 90600},
+		"postgres (PostgreSQL) 17devel":                {17, 170000},
+		"postgres (PostgreSQL) 9.6.24":                 {9, 90600},
 	}
 	for in, want := range cases {
 		m, n, err := ParseVersionOutput(in)
