@@ -213,9 +213,12 @@ func HostPort(s string) (string, error) {
 	if err != nil {
 		// No port: a bare name, IPv4 or bracketed/unbracketed IPv6 address.
 		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), strconv.Itoa(DefaultPort)
-		if strings.ContainsAny(host, "[]/ ") || (strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
 			return "", fmt.Errorf("etcd3: host %q is not host:port", s)
 		}
+	}
+	if strings.ContainsAny(host, "[]/ @") {
+		return "", fmt.Errorf("etcd3: host %q is not host:port", s)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return "", fmt.Errorf("etcd3: host %q has an invalid port", s)
