@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/patroni-go/patroni/internal/cluster"
