@@ -36,7 +36,10 @@ type LocalPosition struct {
 func (s *Server) LocalTimelineLSN(ctx context.Context) (LocalPosition, error) {
 	if s.IsReady() {
 		st, err := s.Observe(ctx)
-		if err == nil && st.InRecovery {
+		if err == nil && !st.InRecovery {
+			return LocalPosition{Timeline: st.Timeline, LSN: st.WALPosition}, nil
+		}
+		if err == nil {
 			si, err := IdentifySystem(ctx, s.LocalReplicationParams())
 			if err == nil {
 				return LocalPosition{InRecovery: true, Timeline: si.Timeline, LSN: st.ReplayedLSN}, nil
@@ -102,10 +105,6 @@ func (s *Server) CheckDivergence(ctx context.Context, leader *Upstream) (bool, e
 	if leader == nil || len(leader.Conn) == 0 {
 		return false, errors.New("no leader to compare with")
 	}
-	local, err := s.LocalTimelineLSN(ctx)
-	if err != nil {
-		return false, err
-	}
 	if err := s.LeaderIsPrimary(ctx, leader); err != nil {
 		return false, err
 	}
@@ -115,6 +114,10 @@ func (s *Server) CheckDivergence(ctx context.Context, leader *Upstream) (bool, e
 		return false, fmt.Errorf("IDENTIFY_SYSTEM on leader: %w", err)
 	}
 	if err := s.checkSameSystem(ctx, si.SystemID); err != nil {
+		return false, err
+	}
+	local, err := s.LocalTimelineLSN(ctx)
+	if err != nil {
 		return false, err
 	}
 	in := DivergenceInput{LocalInRecovery: local.InRecovery, LocalTimeline: local.Timeline,
