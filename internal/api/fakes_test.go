@@ -200,9 +200,19 @@ func newHarness(t testing.TB, cfg Config, snap *Snapshot) *harness {
 
 // do sends one request through the handler; body "" sends none (no Content-Length).
 func (h *harness) do(method, target, body string, hdr ...string) *httptest.ResponseRecorder {
+	return h.send(method, target, body, body == "", hdr...)
+}
+
+// doRaw sends body, with a Content-Length header unless noLength.
+func (h *harness) doRaw(method, target, body string, noLength bool) *httptest.ResponseRecorder {
+	return h.send(method, target, body, noLength)
+}
+
+func (h *harness) send(method, target, body string, noLength bool, hdr ...string) *httptest.ResponseRecorder {
 	var req *http.Request
-	if body == "" {
-		req = httptest.NewRequest(method, target, nil)
+	if noLength {
+		req = httptest.NewRequest(method, target, strings.NewReader(body))
+		req.Header.Del("Content-Length")
 	} else {
 		req = httptest.NewRequest(method, target, strings.NewReader(body))
 		req.Header.Set("Content-Length", itoa(len(body)))

@@ -21,7 +21,11 @@ func TestHealthCodes(t *testing.T) {
 		return s
 	}
 	expiredLock := func() *Snapshot { s := primarySnap(); s.LeaderUntil = testNow; return s }
-	noLB := func() *Snapshot { s := replicaSnap(); s.ConfiguredTags = map[string]any{"noloadbalance": true}; return s }
+	noLB := func() *Snapshot {
+		s := replicaSnap()
+		s.ConfiguredTags = map[string]any{"noloadbalance": true}
+		return s
+	}
 	pgDown := func() *Snapshot { s := replicaSnap(); s.Queried, s.State = false, "stopped"; return s }
 	pgUnknown := func() *Snapshot { s := replicaSnap(); s.Queried = false; return s }
 	quorum := func() *Snapshot { s := replicaSnap(); s.QuorumCommit = true; return s }
