@@ -44,6 +44,16 @@ func (s *Server) current() *postmaster {
 	return p
 }
 
+// notifyExit calls OnExit as set at the time the postmaster died.
+func (s *Server) notifyExit(pid int) {
+	s.mu.Lock()
+	f := s.OnExit
+	s.mu.Unlock()
+	if f != nil {
+		f(pid)
+	}
+}
+
 // IsRunning reports whether a postmaster runs on the data directory.
 func (s *Server) IsRunning() bool { return s.current() != nil }
 
@@ -79,7 +89,7 @@ func (s *Server) Adopt() (*postmaster, error) {
 	if s.proc != nil && s.proc.pid == pf.PID && s.proc.alive() {
 		return s.proc, nil
 	}
-	p, err := watchPid(pf.PID, s.OnExit)
+	p, err := watchPid(pf.PID, s.notifyExit)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +145,7 @@ func (s *Server) Start(ctx context.Context, so StartOptions) error {
 	}
 	s.setOutput(cmd)
 	s.closeConn()
-	p, err := startChild(cmd, s.OnExit)
+	p, err := startChild(cmd, s.notifyExit)
 	if err != nil {
 		return fmt.Errorf("starting postgres: %w", err)
 	}

@@ -39,7 +39,8 @@ type Server struct {
 	// PostmasterOutput receives the postmaster's stdout/stderr (default os.Stderr).
 	PostmasterOutput io.Writer
 	// OnExit, when set, is called (in its own goroutine) whenever a
-	// postmaster we started or adopted exits.
+	// postmaster we started or adopted exits. Set it before Start, or under
+	// no concurrent Start.
 	OnExit func(pid int)
 
 	mu        sync.Mutex

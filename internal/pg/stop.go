@@ -43,6 +43,8 @@ type StopOptions struct {
 	Checkpoint bool
 	// SkipBeforeStop does not run the before_stop script.
 	SkipBeforeStop bool
+	// OnEscalate, when set, is told about each escalation.
+	OnEscalate func(from, to syscall.Signal)
 }
 
 // Stop runs before_stop, signals the postmaster and waits until it exits.
@@ -92,6 +94,9 @@ func (s *Server) Stop(ctx context.Context, so StopOptions) error {
 			next = syscall.SIGKILL
 		}
 		s.log.Warn("postgres did not stop in time, escalating", "pid", p.pid, "from", sig, "to", next)
+		if so.OnEscalate != nil {
+			so.OnEscalate(sig, next)
+		}
 		sig = next
 	}
 }
