@@ -280,7 +280,9 @@ func (a Restart) String() string      { return kv("Restart", "timeout", a.Timeou
 func (a CopyLogicalSlots) String() string {
 	return kv("CopyLogicalSlots", "slots", fmt.Sprint(a.Slots))
 }
-func (a CancelAsync) String() string  { return kv("CancelAsync", "terminate_starting", a.TerminateStarting) }
+func (a CancelAsync) String() string {
+	return kv("CancelAsync", "terminate_starting", a.TerminateStarting)
+}
 func (a StopPostgres) String() string { return kv("StopPostgres", "mode", a.Mode) }
 func (a SetSyncStandbyNames) String() string {
 	return kv("SetSyncStandbyNames", "names", fmt.Sprint(a.Names), "num", a.Num)

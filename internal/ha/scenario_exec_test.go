@@ -2,8 +2,8 @@ package ha
 
 import (
 	"fmt"
-	"time"
 	"slices"
+	"time"
 
 	"github.com/patroni-go/patroni/internal/cluster"
 )

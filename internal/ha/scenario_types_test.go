@@ -28,26 +28,26 @@ type scenario struct {
 }
 
 type scSettings struct {
-	TTL                 *int    `yaml:"ttl"`
-	LoopWait            *int    `yaml:"loop_wait"`
-	MaxLag              *int64  `yaml:"maximum_lag_on_failover"`
-	MaxLagSync          int64   `yaml:"maximum_lag_on_syncnode"`
-	PrimaryStartTimeout *int    `yaml:"primary_start_timeout"`
-	SyncMode            string  `yaml:"synchronous_mode"`
-	Strict              bool    `yaml:"synchronous_mode_strict"`
-	SyncCount           int     `yaml:"synchronous_node_count"`
-	Failsafe            bool    `yaml:"failsafe_mode"`
-	CheckTimeline       bool    `yaml:"check_timeline"`
-	Pause               bool    `yaml:"pause"`
-	RemoveOnDiverged    bool    `yaml:"remove_data_directory_on_diverged_timelines"`
-	Standby             bool    `yaml:"standby_cluster"`
-	NoBootstrap         bool    `yaml:"no_bootstrap_section"`
-	ReplicaNoLeader     bool    `yaml:"replica_without_leader"`
-	NoFailover          bool    `yaml:"nofailover"`
-	Priority            *int64  `yaml:"failover_priority"`
-	ReplicateFrom       string  `yaml:"replicatefrom"`
-	NoStream            bool    `yaml:"nostream"`
-	Watchdog            string  `yaml:"watchdog"`
+	TTL                 *int   `yaml:"ttl"`
+	LoopWait            *int   `yaml:"loop_wait"`
+	MaxLag              *int64 `yaml:"maximum_lag_on_failover"`
+	MaxLagSync          int64  `yaml:"maximum_lag_on_syncnode"`
+	PrimaryStartTimeout *int   `yaml:"primary_start_timeout"`
+	SyncMode            string `yaml:"synchronous_mode"`
+	Strict              bool   `yaml:"synchronous_mode_strict"`
+	SyncCount           int    `yaml:"synchronous_node_count"`
+	Failsafe            bool   `yaml:"failsafe_mode"`
+	CheckTimeline       bool   `yaml:"check_timeline"`
+	Pause               bool   `yaml:"pause"`
+	RemoveOnDiverged    bool   `yaml:"remove_data_directory_on_diverged_timelines"`
+	Standby             bool   `yaml:"standby_cluster"`
+	NoBootstrap         bool   `yaml:"no_bootstrap_section"`
+	ReplicaNoLeader     bool   `yaml:"replica_without_leader"`
+	NoFailover          bool   `yaml:"nofailover"`
+	Priority            *int64 `yaml:"failover_priority"`
+	ReplicateFrom       string `yaml:"replicatefrom"`
+	NoStream            bool   `yaml:"nostream"`
+	Watchdog            string `yaml:"watchdog"`
 }
 
 type scView struct {
@@ -189,7 +189,7 @@ func (s scSettings) build() Settings {
 	st := Settings{
 		TTL: secs(s.TTL, 30), LoopWait: secs(s.LoopWait, 10), RetryTimeout: 10 * time.Second,
 		MaximumLagOnFailover: 1048576, MaximumLagOnSyncNode: s.MaxLagSync,
-		PrimaryStartTimeout: secs(s.PrimaryStartTimeout, 300),
+		PrimaryStartTimeout:   secs(s.PrimaryStartTimeout, 300),
 		SynchronousModeStrict: s.Strict, SynchronousNodeCount: max(s.SyncCount, 1),
 		FailsafeMode: s.Failsafe, CheckTimeline: s.CheckTimeline, Paused: s.Pause,
 		RemoveDataDirectoryOnDivergedTimeline: s.RemoveOnDiverged, StandbyCluster: s.Standby,
