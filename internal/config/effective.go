@@ -32,6 +32,14 @@ type Effective struct {
 // configuration).
 func BuildEffective(dynamic, local map[string]any) (*Effective, error) {
 	e := &Effective{}
+	dynamic = DeepCopyMap(dynamic)
+	if dynamic != nil {
+		w, err := AdjustTimeouts(dynamic)
+		if err != nil {
+			return nil, err
+		}
+		e.Warnings = append(e.Warnings, w...)
+	}
 	warn := func(s string) { e.Warnings = append(e.Warnings, s) }
 	cfg, err := applyDynamic(dynamic, warn)
 	if err != nil {
@@ -205,6 +213,16 @@ func finishEffective(cfg map[string]any) {
 			pg[k] = v
 		}
 	}
+}
+
+// Effective assembles this node's effective configuration with a dynamic
+// configuration (nil: none yet).
+func (c *Config) Effective(d *Dynamic) (*Effective, error) {
+	var raw map[string]any
+	if d != nil {
+		raw = d.Raw
+	}
+	return BuildEffective(raw, c.Raw)
 }
 
 // Postgresql decodes the effective postgresql section into the typed form.

@@ -14,7 +14,7 @@ var errWrongAddress = errors.New("contains a wrong value")
 func validateHostPort(v any, c *vctx) error {
 	s, ok := v.(string)
 	if !ok {
-		return errWrongAddress
+		return fmt.Errorf("'%s' object has no attribute 'rsplit'", pyTypeName(v))
 	}
 	return c.hostPort(s, false, false)
 }
@@ -203,4 +203,23 @@ func (binDirV) check(v any, c *vctx) []result {
 		}
 	}
 	return out
+}
+
+// pyTypeName is the Python type name of a loaded YAML value.
+func pyTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case int, int64, uint64:
+		return "int"
+	case float64:
+		return "float"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return "str"
 }
