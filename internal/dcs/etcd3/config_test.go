@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/patroni-go/patroni/internal/dcs"
 )
 
 func TestHostPort(t *testing.T) {
@@ -113,5 +115,24 @@ func TestConfigFromMap(t *testing.T) {
 		if _, err := ConfigFromMap(bad); err == nil {
 			t.Errorf("ConfigFromMap(%v) accepted", bad)
 		}
+	}
+}
+
+func TestRegisteredOpener(t *testing.T) {
+	st, err := dcs.Open(map[string]any{"scope": "x", "etcd3": map[string]any{"hosts": "127.0.0.1:1"}},
+		dcs.OpenOptions{Identity: dcs.Identity{Scope: "x", Name: "a"}})
+	if err != nil {
+		t.Fatalf("dcs.Open(etcd3): %v", err)
+	}
+	_ = st.Close()
+	if _, err := dcs.Open(map[string]any{"etcd": map[string]any{"host": "a"}}, dcs.OpenOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "etcd3") {
+		t.Fatalf("dcs.Open(etcd v2) = %v, want an error pointing to etcd3", err)
+	}
+	if _, err := dcs.Open(map[string]any{"etcd3": map[string]any{}}, dcs.OpenOptions{Identity: dcs.Identity{Scope: "x"}}); err == nil {
+		t.Fatal("dcs.Open accepted an etcd3 section without hosts")
+	}
+	if _, err := dcs.Open(map[string]any{"scope": "x"}, dcs.OpenOptions{}); err == nil {
+		t.Fatal("dcs.Open without a DCS section succeeded")
 	}
 }

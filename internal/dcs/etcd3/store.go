@@ -82,7 +82,9 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 		Username:             firstNonEmpty(cfg.Username, ep.username),
 		Password:             firstNonEmpty(cfg.Password, ep.password),
 		Logger:               zap.NewNop(),
-		DialKeepAliveTime:    timing.TTL / 2,
+		// Detect a dead connection (no RST after a partition) within about ttl, but never
+		// ping more often than etcd's default enforcement minimum (5 s) tolerates.
+		DialKeepAliveTime:    max(timing.TTL/2, 10*time.Second),
 		DialKeepAliveTimeout: timing.RetryTimeout / 2,
 		// Reconnect at least every second, as Patroni's retries do, so a restarted etcd
 		// is found again quickly (gRPC's default backoff grows to two minutes).
