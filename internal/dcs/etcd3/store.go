@@ -77,11 +77,11 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 	}
 	timing = normalTiming(timing)
 	cc := clientv3.Config{
-		Endpoints:            ep.urls,
-		TLS:                  tlsCfg,
-		Username:             firstNonEmpty(cfg.Username, ep.username),
-		Password:             firstNonEmpty(cfg.Password, ep.password),
-		Logger:               zap.NewNop(),
+		Endpoints: ep.urls,
+		TLS:       tlsCfg,
+		Username:  firstNonEmpty(cfg.Username, ep.username),
+		Password:  firstNonEmpty(cfg.Password, ep.password),
+		Logger:    zap.NewNop(),
 		// Detect a dead connection (no RST after a partition) within about ttl, but never
 		// ping more often than etcd's default enforcement minimum (5 s) tolerates.
 		DialKeepAliveTime:    max(timing.TTL/2, 10*time.Second),
