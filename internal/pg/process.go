@@ -40,7 +40,7 @@ func (s *Server) current() *postmaster {
 	if p != nil && p.alive() {
 		return p
 	}
-	p, _ = s.Adopt()
+	p, _ = s.adopt()
 	return p
 }
 
@@ -75,8 +75,17 @@ func (s *Server) Done() <-chan struct{} {
 }
 
 // Adopt finds a postmaster already running on the data directory (via
-// postmaster.pid) and watches it; it never starts a second one.
-func (s *Server) Adopt() (*postmaster, error) {
+// postmaster.pid) and watches it with a pidfd, so Done/OnExit fire when it
+// dies. It returns its pid, 0 when none runs.
+func (s *Server) Adopt() (int, error) {
+	p, err := s.adopt()
+	if p == nil {
+		return 0, err
+	}
+	return p.pid, err
+}
+
+func (s *Server) adopt() (*postmaster, error) {
 	pf, err := ReadPidFile(s.opts.DataDir)
 	if err != nil {
 		return nil, nil
