@@ -100,6 +100,9 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 		cc.DialTimeout = timing.RetryTimeout // authentication happens inside clientv3.New
 	}
 	cli, err := clientv3.New(cc)
+	if errors.Is(err, rpctypes.ErrAuthFailed) {
+		return nil, fmt.Errorf("etcd3: etcd at %s rejected user %q: %w", strings.Join(ep.urls, ","), cc.Username, err)
+	}
 	if err != nil {
 		return nil, dcs.Unreachable("etcd3 connect", fmt.Errorf("etcd at %s: %w", strings.Join(ep.urls, ","), err))
 	}

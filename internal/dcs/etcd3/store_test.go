@@ -129,3 +129,31 @@ func TestUnreachableNamesHost(t *testing.T) {
 		t.Fatalf("AttemptToAcquireLeader against a closed port: %v", err)
 	}
 }
+
+// TestAuth: username/password authentication, and a clear, non-retryable error for
+// wrong credentials (Patroni exits on those at startup).
+func TestAuth(t *testing.T) {
+	e := testenv.StartEtcd(t)
+	admin := newStore(t, etcd3.Config{Host: e.Addr()}, "admin", fast).Client()
+	ctx := t.Context()
+	for _, step := range []func() error{
+		func() error { _, err := admin.UserAdd(ctx, "root", "rootpw"); return err },
+		func() error { _, err := admin.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := admin.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatalf("enable auth: %v", err)
+		}
+	}
+	st := newStore(t, etcd3.Config{Host: e.Addr(), Username: "root", Password: "rootpw"}, "a", fast)
+	if ok, err := st.AttemptToAcquireLeader(ctx); !ok || err != nil {
+		t.Fatalf("AttemptToAcquireLeader with auth = %v, %v", ok, err)
+	}
+	if v, err := st.Load(ctx); err != nil || v.LeaderName() != "a" {
+		t.Fatalf("Load with auth: leader %q, %v", v.LeaderName(), err)
+	}
+	_, err := etcd3.New(etcd3.Config{URL: "http://root:wrong@" + e.Addr()}, dcs.Identity{Scope: "batman"}, fast, quietLogger())
+	if err == nil || errors.Is(err, dcs.ErrUnreachable) || !strings.Contains(err.Error(), `"root"`) {
+		t.Fatalf("wrong password: %v; want a non-retryable error naming the user", err)
+	}
+}
