@@ -113,3 +113,22 @@ func TestClientSendsAuthAndBodies(t *testing.T) {
 		t.Errorf("PATCH body = %v", got.body)
 	}
 }
+
+func FuzzParseNodeStatus(f *testing.F) {
+	for _, s := range []string{
+		`{"state": "running", "role": "master", "xlog": {"location": 100}}`,
+		`{"role": "replica", "wal": {"received_location": "9", "replayed_location": 1e3}}`,
+		`{"xlog": [], "tags": "x", "replication": [1, {"sync_priority": "a"}]}`,
+		`null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseNodeStatus(data)
+		if err != nil {
+			return
+		}
+		_ = s.WALPosition()
+		_ = s.NoFailover()
+	})
+}
