@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/patroni-go/patroni/internal/cluster"
@@ -76,7 +77,25 @@ func newDecider(in Input) *decider {
 	d.async = in.Local.Async.Action
 	d.cbCalled = in.Local.CallbackFired
 	d.peers = in.Local.Peers
+	d.applyCompleted()
 	return d
+}
+
+// applyCompleted folds finished background tasks into the rewind state.
+func (d *decider) applyCompleted() {
+	for _, t := range d.l.Completed {
+		switch {
+		case strings.HasPrefix(t.Action, "running pg_rewind from "):
+			if t.OK {
+				d.mem.Rewind = RewindSuccess
+			} else {
+				d.mem.Rewind = RewindFailed
+			}
+		case t.Action == "reinitializing due to diverged timelines", strings.HasPrefix(t.Action, "bootstrap from "),
+			t.Action == "bootstrap (without leader)":
+			d.mem.Rewind = RewindInitial
+		}
+	}
 }
 
 func copySet(m map[string]bool) map[string]bool {

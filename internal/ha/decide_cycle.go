@@ -66,7 +66,8 @@ func (d *decider) loadView() {
 	}
 	d.mem.LastFailsafe = v.Failsafe
 	if v.IsUnlocked() && d.s.FailsafeMode {
-		if f := d.l.FailsafeLeader; f != nil && f.Name != "" && d.now.Before(f.At.Add(d.s.TTL)) {
+		// A POST /failsafe naming myself is garbage: it must never make me a lock holder.
+		if f := d.l.FailsafeLeader; f != nil && f.Name != "" && f.Name != d.me() && d.now.Before(f.At.Add(d.s.TTL)) {
 			cp := *v
 			m := &cluster.Member{Name: f.Name, MemberData: cluster.MemberData{
 				ConnURL: f.ConnURL, APIURL: f.APIURL, State: "running", Role: cluster.RolePrimary}}

@@ -71,6 +71,13 @@ func (e *scriptedExecutor) gate(g Gate) (Result, string) {
 			e.takeLock()
 		}
 	case ReloadView:
+		switch e.sc.ReloadLeader {
+		case "":
+		case "none":
+			e.view.Leader = nil
+		default:
+			e.view.Leader = &cluster.Leader{Name: e.sc.ReloadLeader, Version: 99, Member: e.view.Member(e.sc.ReloadLeader)}
+		}
 		if !r.DCSError {
 			r.View = cloneView(e.view)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/patroni-go/patroni/internal/cluster"
 	"go.yaml.in/yaml/v3"
@@ -24,7 +25,7 @@ func (l scLocal) build(v *cluster.View) Local {
 		RecoveryConfExists: pg.RecoveryConf, CanRewind: pg.CanRewind, RecoveryConfStale: pg.ConfStale,
 		RecoveryConfNeedsRestart: pg.NeedsRestart, CheckpointAfterPromoteDone: !pg.CheckpointNeeded,
 		PendingRestart: pg.PendingRestart, ServerVersion: pg.ServerVersion, MajorVersion: 15,
-		PostmasterStartTime: pg.PostmasterStart}
+		PostmasterStartTime: pg.PostmasterStart, RestoredFromBackup: pg.BackupLabel}
 	if p.State == "" {
 		p.State = map[bool]string{true: "running", false: "stopped"}[p.Running]
 	}
@@ -88,7 +89,8 @@ func (m scMemory) build(v *cluster.View, ssn string) Memory {
 	out := Memory{LockRenewedAt: offset(m.LockRenewed), Recovering: m.Recovering, Bootstrapping: m.Bootstrapping,
 		CrashRecoveryStarted: offset(m.CrashRecoveryStarted), ReleasedLeaderKeyAt: offset(m.ReleasedLeaderKey),
 		Rewind: rewindStates[m.Rewind], WasPaused: m.WasPaused, SyncReady: m.SyncReady,
-		SyncPrimaryFlushLSN: m.SyncFlushLSN, SyncLastSSN: ssn}
+		SyncPrimaryFlushLSN: m.SyncFlushLSN, SyncLastSSN: ssn, StartTimeout: time.Duration(m.StartTimeout) * time.Second}
+	out.LastFailsafe = v.Failsafe
 	if m.SyncLastSSN != nil {
 		out.SyncLastSSN = *m.SyncLastSSN
 	}
@@ -118,6 +120,9 @@ func (p scPeer) build() PeerStatus {
 func runScenario(t testing.TB, sc scenario) string {
 	view := sc.View.build()
 	in := Input{View: view, Local: sc.Local.build(view), Settings: sc.Settings.build(), Now: scenarioNow}
+	if sc.ViewError {
+		in.View, in.ViewErr = nil, true
+	}
 	ex := &scriptedExecutor{sc: sc, view: cloneView(view), used: map[string]int{}, me: sc.Local.Name}
 	var b strings.Builder
 	for phase := 0; ; phase++ {

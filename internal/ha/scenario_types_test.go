@@ -25,6 +25,10 @@ type scenario struct {
 	Slots    []string            `yaml:"slots"`   // SyncSlots answer
 	NoLogs   bool                `yaml:"nologs"`
 	Expect   string              `yaml:"expect"`
+	// ReloadLeader changes the leader key seen by ReloadView ("none" = unlocked).
+	ReloadLeader string `yaml:"reload_leader"`
+	// ViewError: the initial DCS read failed.
+	ViewError bool `yaml:"view_error"`
 }
 
 type scSettings struct {
@@ -128,6 +132,7 @@ type scPG struct {
 	PendingRestart   bool   `yaml:"pending_restart"`
 	ServerVersion    int    `yaml:"server_version"`
 	PostmasterStart  string `yaml:"postmaster_start"`
+	BackupLabel      bool   `yaml:"backup_label"`
 }
 
 type scWal struct {
@@ -155,6 +160,7 @@ type scMemory struct {
 	SyncLastSSN          *string         `yaml:"sync_last_ssn"`
 	SyncReady            map[string]bool `yaml:"sync_ready"`
 	SyncFlushLSN         int64           `yaml:"sync_flush_lsn"`
+	StartTimeout         int             `yaml:"start_timeout"`
 }
 
 type scPeer struct {
