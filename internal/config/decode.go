@@ -124,6 +124,10 @@ func decodeValue(path string, v any, dst reflect.Value) error {
 	case reflect.Map:
 		return decodeMap(path, v, dst)
 	case reflect.Interface:
+		if v == nil {
+			dst.SetZero()
+			return nil
+		}
 		dst.Set(reflect.ValueOf(DeepCopy(v)))
 		return nil
 	}
