@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 )
 
 // routes maps "<METHOD> /<first path component>" to handlers, as Patroni does
@@ -66,12 +67,33 @@ func (s *Server) notImplemented(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	snap := s.opts.Publisher.Load()
 	now := s.opts.Now()
-	s.json(w, healthStatus(snap, now, r.URL.Path, r.URL.Query()), statusDoc(snap, now))
+	code := healthStatus(snap, now, r.URL.Path, r.URL.Query())
+	s.write(w, code, "application/json", s.statusBody(snap, now))
 }
 
 func (s *Server) getPatroni(w http.ResponseWriter, r *http.Request) {
 	snap := s.opts.Publisher.Load()
-	s.json(w, http.StatusOK, statusDoc(snap, s.opts.Now()))
+	s.write(w, http.StatusOK, "application/json", s.statusBody(snap, s.opts.Now()))
+}
+
+// cachedDoc is the encoded status document of one snapshot. The document depends on
+// the clock only through the freshness of the cached view, so that is part of the key.
+type cachedDoc struct {
+	snap  *Snapshot
+	fresh bool
+	body  []byte
+}
+
+// statusBody renders the status document once per snapshot (health checks are the
+// hot path: HAProxy and Kubernetes ask every few seconds from many places).
+func (s *Server) statusBody(snap *Snapshot, now time.Time) []byte {
+	fresh := snap.FreshView(now) != nil
+	if c := s.doc.Load(); c != nil && c.snap == snap && c.fresh == fresh {
+		return c.body
+	}
+	body := pyDumps(statusDoc(snap, now))
+	s.doc.Store(&cachedDoc{snap: snap, fresh: fresh, body: body})
+	return body
 }
 
 func (s *Server) getLiveness(w http.ResponseWriter, r *http.Request) {

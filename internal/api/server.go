@@ -57,6 +57,7 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	members memberIPCache
+	doc     atomic.Pointer[cachedDoc]
 
 	mu       sync.Mutex
 	listener net.Listener
