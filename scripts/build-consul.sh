@@ -6,7 +6,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 src=$repo/tools/consul
-out=${PATRONI_TEST_CONSUL_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/patroni-go/consul-1.14.11}
+out=${XDG_CACHE_HOME:-$HOME/.cache}/patroni-go/consul-1.14.11 # where internal/testenv looks
 stamp=$out.sources
 
 # The stamp records which sources built the binary, so an edited go.mod triggers a rebuild.
