@@ -12,9 +12,13 @@ import (
 	"time"
 )
 
-// defaultZooKeeperClasspath is Debian's zookeeper package; its manifest names the
-// dependency jars, so the one jar is a whole class path.
-const defaultZooKeeperClasspath = "/usr/share/java/zookeeper.jar"
+// Debian's zookeeper jar names its dependency jars in its manifest, so it is a whole class
+// path, except for a logging backend: without one ZooKeeper says nothing, not even why it
+// could not start. slf4j-simple comes with libslf4j-java, a dependency of the package.
+const (
+	defaultZooKeeperClasspath = "/usr/share/java/zookeeper.jar"
+	slf4jSimpleJar            = "/usr/share/java/slf4j-simple.jar"
+)
 
 // ZooKeeper is a standalone ZooKeeper server (Debian's zookeeper package) run as a child
 // process with java.
@@ -57,6 +61,9 @@ func zooKeeperCommand() (java, classpath, why string) {
 		if _, err := os.Stat(classpath); err != nil {
 			return "", "", classpath + " is missing (Debian: apt-get install zookeeper)"
 		}
+		if _, err := os.Stat(slf4jSimpleJar); err == nil {
+			classpath += ":" + slf4jSimpleJar
+		}
 	}
 	return java, classpath, ""
 }
@@ -70,7 +77,7 @@ func newZooKeeperProcess(dir, java, classpath string, port int) (*process, error
 	argv := []string{java,
 		// A small client JVM starts in about half the time of the default server setup.
 		"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xms16m", "-Xmx256m",
-		"-Djava.net.preferIPv4Stack=true",
+		"-Djava.net.preferIPv4Stack=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
 		"-cp", classpath, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath}
 	return &process{
 		name:    "zookeeper",
