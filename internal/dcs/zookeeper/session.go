@@ -116,7 +116,34 @@ func (l *link) dial(network, addr string, _ time.Duration) (net.Conn, error) {
 		return nil, errLinkDown
 	}
 	l.conn = c
-	return c, nil
+	return &handshakeConn{Conn: c, limit: l.timeout()}, nil
+}
+
+// handshakeConn bounds the wait for the server's answer to the session handshake.
+// go-zookeeper waits 10 x its read timeout (up to 200s with ttl 30) for it, so a server
+// that accepts connections but does not answer (a hung JVM) would hold us for longer than
+// the session lives instead of letting the client try the next server.
+type handshakeConn struct {
+	net.Conn
+	limit    time.Duration
+	answered atomic.Bool
+}
+
+func (c *handshakeConn) SetReadDeadline(t time.Time) error {
+	if !c.answered.Load() && !t.IsZero() {
+		if limit := time.Now().Add(c.limit); t.After(limit) {
+			t = limit
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *handshakeConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.answered.Store(true)
+	}
+	return n, err
 }
 
 func (l *link) up() bool {

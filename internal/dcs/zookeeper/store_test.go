@@ -21,6 +21,7 @@ func testLogger() *slog.Logger {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel() // each test has its own server
 	z := testenv.StartZooKeeper(t)
 	start := time.Now()
 	newStore := func(t *testing.T, id dcs.Identity, timing dcs.Timing) dcs.Store {
