@@ -127,11 +127,14 @@ func TestTLSConfigErrors(t *testing.T) {
 	if cfg, err := (Config{}).tlsConfig(); cfg != nil || err != nil {
 		t.Fatalf("tlsConfig without use_ssl = %v, %v", cfg, err)
 	}
+	// As kazoo: a cert without a key (or the reverse) is ignored.
+	if cfg, err := (Config{UseSSL: true, Key: "/nowhere"}).tlsConfig(); err != nil || len(cfg.Certificates) != 0 {
+		t.Fatalf("tlsConfig with a key but no cert = %v, %v", cfg, err)
+	}
 	dir := t.TempDir()
 	for name, c := range map[string]Config{
-		"missing cacert":  {UseSSL: true, CACert: dir + "/nope.pem"},
-		"key without crt": {UseSSL: true, Key: dir + "/k.pem"},
-		"missing cert":    {UseSSL: true, Cert: dir + "/c.pem"},
+		"missing cacert": {UseSSL: true, CACert: dir + "/nope.pem"},
+		"missing cert":   {UseSSL: true, Cert: dir + "/c.pem", Key: dir + "/k.pem"},
 	} {
 		if _, err := c.tlsConfig(); err == nil {
 			t.Errorf("%s: accepted", name)

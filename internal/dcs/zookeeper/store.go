@@ -3,10 +3,21 @@
 // so Patroni and this implementation can share a cluster.
 //
 // The leader and member znodes are ephemeral: they live as long as this store's
-// ZooKeeper session (session timeout = ttl). Unlike kazoo, the session is only kept alive
-// while the store is being used: a store nobody has called for longer than ttl (a frozen
-// HA loop) stops talking to ZooKeeper and its session expires, as an etcd lease or a
-// Consul session of a frozen member does (see idle.go).
+// ZooKeeper session (session timeout = ttl). Where this differs from Patroni 4.1:
+//
+//   - The session is only kept alive while the store is being used: a store nobody has
+//     called for longer than ttl (a frozen HA loop) stops talking to ZooKeeper and its
+//     session expires, as an etcd lease or a Consul session of a frozen member does
+//     (idle.go). kazoo pings from a background thread for as long as the process lives.
+//   - Lock operations compare the holder: UpdateLeader and DeleteLeader never delete a
+//     leader znode that names another member (Patroni deletes it when the session differs).
+//   - Leader.Version is the leader znode's mzxid, not its znode version (always 0).
+//   - A version of 0 is a real compare (Patroni's "version or -1" makes it unconditional);
+//     dcs.NoVersion means no compare.
+//   - A ttl change starts a new session and abandons the old one instead of closing it,
+//     so the next UpdateLeader/TouchMember move our znodes over without a moment in which
+//     nobody holds the lock.
+//   - TLS verifies the server's chain but, like kazoo, not its host name.
 package zookeeper
 
 import (

@@ -30,7 +30,7 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 		}
 		cfg.RootCAs = pool
 	}
-	if c.Cert != "" || c.Key != "" {
+	if c.Cert != "" && c.Key != "" { // kazoo ignores one without the other
 		cert, err := c.clientCertificate()
 		if err != nil {
 			return nil, err
@@ -61,16 +61,9 @@ func verifyChain(cs tls.ConnectionState, roots *x509.CertPool) error {
 	return nil
 }
 
-// clientCertificate loads cert and key (key may be in the cert file, as with Python's
-// load_cert_chain when no key file is given).
+// clientCertificate loads the client certificate and its key.
 func (c Config) clientCertificate() (tls.Certificate, error) {
 	certFile, keyFile := c.Cert, c.Key
-	if certFile == "" {
-		return tls.Certificate{}, errors.New("zookeeper.key is set but zookeeper.cert is not")
-	}
-	if keyFile == "" {
-		keyFile = certFile
-	}
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("zookeeper.cert: %w", err)
