@@ -1,5 +1,5 @@
-// Command patroni is the HA daemon. For now it only implements --version and
-// --validate-config; the daemon itself is wired elsewhere.
+// Command patroni is the HA daemon: `patroni CONFIG.yml` keeps the local PostgreSQL in
+// the right role; --version and --validate-config answer and exit.
 package main
 
 import (
@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/patroni-go/patroni/internal/config"
+	"github.com/patroni-go/patroni/internal/daemon"
 )
 
 func main() {
@@ -43,6 +44,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return config.RunValidate(fs.Arg(0), os.Environ(), config.ValidateOptions{IgnoreListenPort: *ignorePort},
 			*printCfg, stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "patroni: the daemon is not wired yet; only --version and --validate-config work")
-	return 1
+	return daemon.Run(fs.Arg(0), stderr)
 }
