@@ -154,4 +154,3 @@ func refuseDuplicate(ctx context.Context, store dcs.Store, peers *client.Client,
 	}
 	return nil
 }
-

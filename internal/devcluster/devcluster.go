@@ -35,7 +35,7 @@ type Options struct {
 	DCS        DCS
 	// TTL, LoopWait and RetryTimeout seed bootstrap.dcs (seconds; Patroni raises ttl to 20).
 	TTL, LoopWait, RetryTimeout int
-	BinDir string // PostgreSQL binaries; "" lets patroni discover them
+	BinDir                      string // PostgreSQL binaries; "" lets patroni discover them
 	// RunAs runs the nodes as this unprivileged user; required when we are root because
 	// PostgreSQL refuses to run as root.
 	RunAs *user.User

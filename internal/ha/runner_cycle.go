@@ -94,12 +94,12 @@ func (r *Runner) observe(ctx context.Context, view *cluster.View, s *Settings) L
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l := Local{
-		Name:    r.d.Name,
-		APIURL:  static.APIURL,
-		ConnURL: static.ConnURL,
-		PG:      st,
-		Async:   AsyncState{Response: r.response, PrePromoteDone: r.prePromote},
-		Completed: r.completed,
+		Name:             r.d.Name,
+		APIURL:           static.APIURL,
+		ConnURL:          static.ConnURL,
+		PG:               st,
+		Async:            AsyncState{Response: r.response, PrePromoteDone: r.prePromote},
+		Completed:        r.completed,
 		ScheduledRestart: r.restart,
 		WatchdogHealthy:  s.Watchdog != WatchdogRequired,
 		CallbackFired:    r.cbFired,
