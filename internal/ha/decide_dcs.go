@@ -10,9 +10,9 @@ import (
 func (d *decider) handleDCSError() string {
 	if !d.s.Paused && d.running {
 		if d.isPrimary {
-			if d.s.FailsafeMode && d.checkFailsafeTopology() {
-				d.setIsLeader(true, d.now)
-				d.mem.FailsafeActiveAt = d.now
+			if at, ok := d.checkFailsafeTopology(); ok {
+				d.setIsLeader(true, at)
+				d.mem.FailsafeActiveAt = at
 				d.do(KeepaliveWatchdog{})
 				d.gate(SyncSlots{DCSFailed: true})
 				return "continue to run as a leader because failsafe mode is enabled and all members are accessible"
@@ -30,17 +30,27 @@ func (d *decider) handleDCSError() string {
 }
 
 // checkFailsafeTopology: every member of the last known /failsafe map accepts
-// POST /failsafe from me. A map without my name (or none at all) fails.
-func (d *decider) checkFailsafeTopology() bool {
+// POST /failsafe from me. A map without my name (or none at all) fails. The time
+// returned is when the confirmation started (replicas count ttl from receiving it).
+func (d *decider) checkFailsafeTopology() (time.Time, bool) {
 	fs := d.mem.LastFailsafe
-	if fs == nil {
-		return false
+	if !d.s.FailsafeMode || fs == nil {
+		return time.Time{}, false
+	}
+	// Only the leader may claim failsafe: its lock (or a previous failsafe round) was
+	// confirmed less than ttl ago. A primary that wakes from a freeze with a stale
+	// /failsafe cache would otherwise be accepted by every replica (found by the
+	// simulator; Patroni 4.1 does not check this).
+	if t := d.mem.LockRenewedAt; t.IsZero() || !d.now.Before(t.Add(d.s.TTL)) {
+		d.logf(slog.LevelInfo, "not claiming failsafe: the leader lock was not confirmed within ttl")
+		return time.Time{}, false
 	}
 	if _, ok := fs[d.me()]; !ok {
-		return false
+		return time.Time{}, false
 	}
 	if len(fs) == 1 {
-		return true
+		return d.now, true
 	}
-	return d.gate(PostFailsafe{Members: fs}).OK
+	r := d.gate(PostFailsafe{Members: fs})
+	return r.Started, r.OK
 }

@@ -111,7 +111,51 @@ func (d *decider) primaryMayTakeLock() bool {
 		d.logf(slog.LevelWarn, "My timeline %d is behind last known cluster timeline %d", my, cl)
 		return false
 	}
+	return d.noNewerPrimary(my)
+}
+
+// noNewerPrimary guards a running primary that lost the lock (a frozen process, a
+// Patroni restart) against retaking it after another member was promoted but before
+// that member wrote /history (found by the simulator; Patroni 4.1 only checks the
+// history timeline): in synchronous mode it must be named in /sync, and no reachable
+// member may report running as primary or a newer timeline.
+func (d *decider) noNewerPrimary(my int64) bool {
+	if d.syncModeActive() && !d.v.Sync.Matches(d.me(), true) {
+		d.logf(slog.LevelWarn, "Not taking the leader lock: %s is not in /sync (leader %s)", d.me(), d.v.Sync.Leader)
+		return false
+	}
+	members, _ := d.raceMembersAll()
+	for _, m := range members {
+		if m.name == d.me() || m.apiURL == "" {
+			continue
+		}
+		st := d.peer(m.name)
+		if !st.Reachable {
+			continue
+		}
+		if !st.InRecovery {
+			d.logf(slog.LevelWarn, "Primary (%s) is still alive", m.name)
+			return false
+		}
+		if st.Timeline > my {
+			d.logf(slog.LevelWarn, "Timeline %d of member %s is ahead of my timeline %d", st.Timeline, m.name, my)
+			return false
+		}
+	}
 	return true
+}
+
+// raceMembersAll is old_cluster + failsafe + current members, without the sync filter.
+func (d *decider) raceMembersAll() ([]candidate, bool) {
+	var all []candidate
+	if d.mem.OldView != nil {
+		all = memberCandidates(d.mem.OldView.Members)
+	}
+	for _, name := range sortedKeys(d.v.Failsafe) {
+		all = append(all, candidate{name: name, apiURL: d.v.Failsafe[name]})
+	}
+	all = append(all, memberCandidates(d.v.Members)...)
+	return dedupe(all), true
 }
 
 func (d *decider) oldLeaderName() string {
