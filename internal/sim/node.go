@@ -58,10 +58,10 @@ type node struct {
 	// acquireOptime/acquireManual: /status optime and failover key when the lock was won.
 	acquireOptime int64
 	acquireManual bool
-	wakeAt     time.Time
-	cycleStart time.Time
-	cycleReal  time.Time
-	inCycle    bool
+	wakeAt        time.Time
+	cycleStart    time.Time
+	cycleReal     time.Time
+	inCycle       bool
 }
 
 func newNode(w *World, i int) *node {
