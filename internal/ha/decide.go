@@ -248,8 +248,20 @@ func (d *decider) rewindIsNeeded() bool {
 	return d.mem.Rewind == RewindCheck || d.mem.Rewind == RewindNeed
 }
 
-// isValidSysid is Patroni's sysid_valid.
-func isValidSysid(s *string) bool { return s != nil && cluster.IsValidSysid(*s) }
+// isValidSysid is Patroni's sysid_valid: at least 10 digits.
+func isValidSysid(s *string) bool { return s != nil && validSysid(*s) }
+
+func validSysid(s string) bool {
+	if len(s) < 10 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // releaseLock releases the leader key voluntarily.
 func (d *decider) releaseLock(lastLSN int64) {

@@ -96,6 +96,12 @@ func (d *decider) postBootstrap() string {
 			names = []string{"*"}
 		}
 		d.do(SetSyncStandbyNames{Names: names})
+		// Claim /sync now rather than on the next cycle (Patroni): until it exists the
+		// cluster races as if asynchronous, so a new primary dying within its first
+		// loop could lose commits acknowledged with an empty ssn (found by the simulator).
+		if _, ok := d.writeSync(nil, syncVersion(d.v.Sync)); ok {
+			d.logf(slog.LevelInfo, "Enabled synchronous replication")
+		}
 	}
 	d.fireCallback("on_start")
 	return "initialized a new cluster"

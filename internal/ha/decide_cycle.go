@@ -145,7 +145,7 @@ func (d *decider) checkDataDirectory() (string, bool) {
 		}
 		return d.bootstrap(), true
 	}
-	if !cluster.IsValidSysid(pg.Sysid) {
+	if !validSysid(pg.Sysid) {
 		return "data dir for the cluster is not empty, but system ID is invalid; consider doing reinitialize", true
 	}
 	if isValidSysid(d.v.Initialize) {

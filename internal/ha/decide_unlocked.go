@@ -181,6 +181,19 @@ func (d *decider) raceMembers() ([]candidate, bool) {
 		}
 	}
 	all = append(all, memberCandidates(d.v.Members)...)
+	if fs := d.v.Failsafe; d.s.FailsafeMode && len(fs) > 0 {
+		// Members missing from /failsafe can never win this race, so they must not
+		// block the listed ones either: otherwise a listed member behind an unlisted
+		// one leaves the cluster without a leader forever (found by the simulator;
+		// Patroni 4.1 compares against them).
+		kept := all[:0:0]
+		for _, c := range all {
+			if _, ok := fs[c.name]; ok {
+				kept = append(kept, c)
+			}
+		}
+		all = kept
+	}
 	if d.syncModeActive() {
 		if !d.s.quorumMode() && !d.v.Sync.Matches(d.me(), true) {
 			return nil, false

@@ -53,8 +53,9 @@ func (w *World) checkInvariants() {
 		if !w.writable(n) {
 			continue
 		}
-		if !n.resumed.IsZero() && w.now.Sub(n.resumed) > w.stats.MaxResumeWindow && w.now.Sub(n.resumed) < time.Minute {
-			w.stats.MaxResumeWindow = w.now.Sub(n.resumed)
+		// A resumed member still writable without a renewal since it woke up.
+		if !n.resumed.IsZero() && n.renewReal.Before(n.resumed) {
+			w.stats.MaxResumeWindow = max(w.stats.MaxResumeWindow, w.now.Sub(n.resumed))
 		}
 		if w.excused(n) {
 			continue

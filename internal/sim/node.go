@@ -29,8 +29,9 @@ type node struct {
 	resumed  time.Time
 	deferred []*event
 
-	dcsCut bool
-	lag    time.Duration
+	dcsCut        bool
+	pendingWrites int
+	lag           time.Duration
 
 	clockRate   float64
 	clockOffset time.Duration
@@ -174,6 +175,11 @@ func (n *node) phase(in ha.Input) {
 	if p.Message == ha.MsgUnexpected {
 		n.w.failf("%s: Decide reported a bug: %v", n.name, p.Logs)
 		return
+	}
+	if n.w.cfg.Trace {
+		for _, l := range p.Logs {
+			n.w.tracef("%s:   %s", n.name, l.Msg)
+		}
 	}
 	delay := time.Duration(0)
 	for _, a := range p.Actions {

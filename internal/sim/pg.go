@@ -40,27 +40,28 @@ func (p *pgServer) ready(now time.Time) bool { return p.running && !now.Before(p
 // writable: a client commit would be accepted.
 func (p *pgServer) writable(now time.Time) bool { return p.ready(now) && p.primary }
 
-// isPrefix reports whether a is a prefix of b (same records).
+// isPrefix reports whether a is a prefix of b. A record ID is created once, after one
+// specific history, and only ever copied together with that history, so two WALs
+// agree up to index i exactly when their records at i are the same: O(1).
 func isPrefix(a, b []rec) bool {
 	if len(a) > len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i].id != b[i].id {
-			return false
-		}
-	}
-	return true
+	return len(a) == 0 || a[len(a)-1].id == b[len(a)-1].id
 }
 
+// commonPrefix is the length of the shared history (binary search, see isPrefix).
 func commonPrefix(a, b []rec) int {
-	n := min(len(a), len(b))
-	for i := range n {
-		if a[i].id != b[i].id {
-			return i
+	lo, hi := 0, min(len(a), len(b)) // a[:lo] == b[:lo] holds
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if a[mid-1].id == b[mid-1].id {
+			lo = mid
+		} else {
+			hi = mid - 1
 		}
 	}
-	return n
+	return lo
 }
 
 func (p *pgServer) lastTL() int64 {

@@ -29,15 +29,26 @@ func (w *World) appendRec(n *node, isWrite bool) rec {
 // clientWrites: clients commit on every member whose PostgreSQL accepts writes (as
 // clients behind a stale proxy would during a split brain).
 func (w *World) clientWrites() {
+	init := w.dcs.initialize
+	if init == nil || *init == "" { // the cluster is not bootstrapped yet: nobody serves
+		w.after(500*time.Millisecond, -1, w.clientWrites)
+		return
+	}
 	for _, n := range w.nodes {
 		if !n.up && !n.pg.running || n.frozen && n.wholeVM || !n.pg.writable(w.now) {
 			continue
 		}
+		if n.pendingWrites > 20 { // clients are stuck waiting for synchronous commit
+			continue
+		}
 		r := w.appendRec(n, true)
 		wr := &write{id: r.id, node: n.name, index: len(n.pg.wal) - 1, pending: true}
-		w.writes[r.id] = wr
 		w.stats.Writes++
 		w.tryAck(n, wr)
+		if wr.pending {
+			n.pendingWrites++
+			w.pending = append(w.pending, wr)
+		}
 	}
 	w.after(500*time.Millisecond, -1, w.clientWrites)
 }
@@ -129,40 +140,36 @@ func (w *World) replicationRows(p *node) ha.SyncObservation {
 // tick advances replication, acknowledgements, watchdogs and checks the invariants.
 func (w *World) tick() {
 	w.replicate()
-	for _, id := range sortedWrites(w.writes) {
-		wr := w.writes[id]
+	kept := w.pending[:0]
+	for _, wr := range w.pending {
+		p := w.node(wr.node)
+		w.tryAck(p, wr)
 		if wr.pending {
-			w.tryAck(w.node(wr.node), wr)
+			kept = append(kept, wr)
+		} else {
+			p.pendingWrites--
 		}
 	}
+	w.pending = kept
 	w.watchdogs()
 	w.checkInvariants()
 	w.after(tickEvery, -1, w.tick)
 }
 
-func sortedWrites(m map[int64]*write) []int64 {
-	out := make([]int64, 0, len(m))
-	for k, wr := range m {
-		if wr.pending {
-			out = append(out, k)
-		}
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+// WatchdogTimeout is ttl − safety_margin, the margin being 5 s (Patroni's default) or
+// less when ttl leaves no room for a loop_wait + retry_timeout cycle.
+func (c Config) WatchdogTimeout() time.Duration {
+	margin := min(5*time.Second, (c.TTL-c.LoopWait-c.RetryTimeout)/2)
+	return c.TTL - margin
 }
 
-// watchdogs reset a machine whose Patroni did not kick an armed watchdog in time
-// (timeout = ttl - safety_margin 5 s).
+// watchdogs reset a machine whose Patroni did not kick an armed watchdog in time.
 func (w *World) watchdogs() {
 	for _, n := range w.nodes {
 		if !n.watchdogOn || !w.cfg.Watchdog {
 			continue
 		}
-		if w.now.Sub(n.lastKeepalive) > w.cfg.TTL-5*time.Second && !(n.frozen && n.wholeVM) {
+		if w.now.Sub(n.lastKeepalive) > w.cfg.WatchdogTimeout() && !(n.frozen && n.wholeVM) {
 			w.tracef("%s: watchdog fired, machine reset", n.name)
 			w.crash(n, 5*time.Second)
 		}

@@ -68,6 +68,11 @@ func runSeeds(t *testing.T, start uint64, n int) (Stats, time.Duration) {
 					return
 				}
 				r := Run(RandomConfig(s))
+				if len(r.Failures) > 0 {
+					cfg := r.Config
+					cfg.Trace = true
+					r = Run(cfg) // same seed, now with the trace
+				}
 				mu.Lock()
 				agg.Promotions += r.Stats.Promotions
 				agg.Acked += r.Stats.Acked
