@@ -67,7 +67,9 @@ func computeCodes(s *Snapshot, view *cluster.View, now time.Time, q url.Values) 
 			c.primary, c.replica = 503, 503
 			c.standby = code(role == "replica" || role == "standby_leader")
 		} else {
-			c.primary, c.standby = 200, 503
+			// Unlike Patroni, a leader whose PostgreSQL is down, starting or being demoted
+			// is not a primary to a load balancer: writes sent there would fail anyway.
+			c.primary, c.standby = code(s.State == "running" && (role == "primary" || role == "master")), 503
 		}
 	default:
 		c.leader, c.primary, c.standby = 503, 503, 503

@@ -21,6 +21,8 @@ func TestHealthCodes(t *testing.T) {
 		return s
 	}
 	expiredLock := func() *Snapshot { s := primarySnap(); s.LeaderUntil = testNow; return s }
+	leaderPGDown := func() *Snapshot { s := primarySnap(); s.State = "crashed"; return s }
+	leaderDemoting := func() *Snapshot { s := primarySnap(); s.State, s.Role = "stopping", cluster.RoleDemoted; return s }
 	noLB := func() *Snapshot {
 		s := replicaSnap()
 		s.ConfiguredTags = map[string]any{"noloadbalance": true}
@@ -57,6 +59,10 @@ func TestHealthCodes(t *testing.T) {
 		{"primary tag filter ignored", primarySnap, "/primary?tag_dc=west", 200},
 		{"expired lock /primary", expiredLock, "/primary", 503},
 		{"expired lock /leader", expiredLock, "/leader", 503},
+		{"leader with crashed postgres /primary", leaderPGDown, "/primary", 503},
+		{"leader with crashed postgres /leader", leaderPGDown, "/leader", 200},
+		{"leader being demoted /primary", leaderDemoting, "/primary", 503},
+		{"leader being demoted /read-write", leaderDemoting, "/read-write", 503},
 		{"replica /", replicaSnap, "/", 503},
 		{"replica /replica", replicaSnap, "/replica", 200},
 		{"replica /read-only", replicaSnap, "/read-only", 200},
