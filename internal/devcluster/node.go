@@ -43,6 +43,7 @@ func (n *Node) DSN() string {
 
 // Start launches the patroni process; its output goes to LogPath.
 func (n *Node) Start() error {
+	n.reap()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.cmd != nil {
@@ -178,9 +179,14 @@ func (n *Node) Get(ctx context.Context, path string) (int, string) {
 	return n.Do(ctx, http.MethodGet, path, "")
 }
 
-// Do sends one request to the node's REST API; code 0 means it did not answer.
+// Do sends one request to the node's REST API; code 0 means it did not answer. Reads
+// time out after 3 s; other methods get 60 s, as a switchover answers once it is done.
 func (n *Node) Do(ctx context.Context, method, path, body string) (int, string) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	timeout := 3 * time.Second
+	if method != http.MethodGet && method != http.MethodHead {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, n.APIURL()+path, strings.NewReader(body))
 	if err != nil {

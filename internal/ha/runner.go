@@ -87,7 +87,8 @@ type Runner struct {
 	nextRun    time.Time
 	lastStatus *cluster.Status
 	lastFS     cluster.Failsafe
-	checkpoint bool // post-promote checkpoint done
+	checkpoint bool    // post-promote checkpoint done
+	ssn        *string // synchronous_standby_names override last applied (nil: the user's)
 	stopping   bool
 	exitCode   int
 	exitReason string
@@ -150,7 +151,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.reloadLocal(ctx)
 		default:
 		}
-		if err := r.cycle(ctx); err != nil {
+		// A cycle always finishes, even when shutdown was asked for meanwhile: its DCS and
+		// PostgreSQL operations must not fail half-way because of our own signal.
+		if err := r.cycle(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {

@@ -65,8 +65,7 @@ func (r *Runner) runAction(ctx context.Context, a Action, in *Input) error {
 	case SetSyncStandbyNames:
 		r.setSyncStandbyNames(ctx, a.Names, a.Num, in.Settings.quorumMode())
 	case RestoreUserSyncStandbyNames:
-		r.d.PG.SetSynchronousStandbyNames(nil)
-		r.rewritePGConfig(ctx)
+		r.applySyncStandbyNames(ctx, nil)
 	case GenerateWAL:
 		if err := r.d.PG.Exec(ctx, "SELECT pg_catalog.txid_current()"); err != nil {
 			r.log.Warn("could not generate WAL", "error", err)
@@ -184,9 +183,26 @@ func stopTimeout(s Settings) time.Duration {
 // setSyncStandbyNames renders synchronous_standby_names and reloads PostgreSQL.
 func (r *Runner) setSyncStandbyNames(ctx context.Context, names []string, num int, quorum bool) {
 	v := pg.SyncStandbyNames(names, num, quorum)
-	r.d.PG.SetSynchronousStandbyNames(&v)
+	if r.applySyncStandbyNames(ctx, &v) {
+		r.log.Info("Assigning synchronous standby status", "synchronous_standby_names", v)
+	}
+}
+
+// applySyncStandbyNames overrides synchronous_standby_names (nil: the user's value) and
+// reloads PostgreSQL, only when the override changes: Decide asks every cycle.
+func (r *Runner) applySyncStandbyNames(ctx context.Context, v *string) bool {
+	r.mu.Lock()
+	same := (v == nil && r.ssn == nil) || (v != nil && r.ssn != nil && *v == *r.ssn)
+	if !same {
+		r.ssn = v
+	}
+	r.mu.Unlock()
+	if same {
+		return false
+	}
+	r.d.PG.SetSynchronousStandbyNames(v)
 	r.rewritePGConfig(ctx)
-	r.log.Info("Assigning synchronous standby status", "synchronous_standby_names", v)
+	return true
 }
 
 // ensureCheckpoint runs the post-promote CHECKPOINT in the background once.

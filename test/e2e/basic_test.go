@@ -126,14 +126,19 @@ func TestEtcdCluster(t *testing.T) {
 		primary.KillPostgres(syscall.SIGKILL)
 		waitFor(t, 60*time.Second, "postgres restarted on "+primary.Name, func() (bool, string) {
 			p := primary.PostmasterPID()
-			return p != 0 && p != pid && primaryNow(primary), fmt.Sprint(p)
+			if p == 0 || p == pid {
+				return false, fmt.Sprint("postmaster pid ", p)
+			}
+			inRecovery, err := queryInt(primary, "SELECT pg_is_in_recovery()::int")
+			return err == nil && inRecovery == 0 && primaryNow(primary), fmt.Sprint(inRecovery, err)
 		})
 		if got := c.leader(30 * time.Second); got != primary {
 			t.Fatalf("a crash of postgres alone must not fail over: %s is primary", got.Name)
 		}
-		if now := timeline(primary); now != tl {
-			t.Errorf("timeline changed from %d to %d: postgres was promoted, not restarted", tl, now)
-		}
+		waitFor(t, 20*time.Second, "the same timeline", func() (bool, string) {
+			now := timeline(primary)
+			return now == tl, fmt.Sprintf("timeline %d, was %d: a changed timeline means a promotion, not a restart", now, tl)
+		})
 		execSQL(t, primary, "INSERT INTO e2e VALUES (2, 'after crash')")
 	})
 
