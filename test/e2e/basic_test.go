@@ -330,4 +330,3 @@ func runOnce(configPath string, timeout time.Duration) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
-
