@@ -34,7 +34,7 @@ var (
 func classify(err error) (error, bool) {
 	var se api.StatusError
 	if !errors.As(err, &se) {
-		if errors.Is(err, context.Canceled) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrPermissionDenied) {
 			return err, false
 		}
 		return err, true // transport error or timeout

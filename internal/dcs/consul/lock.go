@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -129,7 +130,30 @@ func (s *Store) acquire(ctx context.Context, k string, value []byte, sess string
 	return s.putAcquire(ctx, k, value, sess)
 }
 
+// putAcquire PUTs ?acquire once more when Consul refused a key that nobody holds: a
+// key whose session was just invalidated stays blocked for the session's lock delay
+// (1 ms for Patroni's sessions).
 func (s *Store) putAcquire(ctx context.Context, k string, value []byte, sess string) (bool, error) {
+	ok, err := s.putAcquireOnce(ctx, k, value, sess)
+	if ok || err != nil {
+		return ok, err
+	}
+	cur, err := s.get(ctx, k, false)
+	if err != nil || (cur != nil && cur.Session != "") {
+		return false, err
+	}
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-time.After(lockDelayPause):
+	}
+	return s.putAcquireOnce(ctx, k, value, sess)
+}
+
+// lockDelayPause outlasts the lock delay of Patroni's sessions.
+const lockDelayPause = 20 * time.Millisecond
+
+func (s *Store) putAcquireOnce(ctx context.Context, k string, value []byte, sess string) (bool, error) {
 	var ok bool
 	err := s.retry(ctx, func(ctx context.Context) (err error) {
 		ok, _, err = s.cli.KV().Acquire(&api.KVPair{Key: k, Value: value, Session: sess}, writeOpts(ctx))

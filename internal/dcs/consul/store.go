@@ -151,10 +151,22 @@ func (s *Store) Load(ctx context.Context) (*cluster.View, error) {
 	gen := s.generation()
 	var pairs api.KVPairs
 	err := s.op(ctx, "load", func(ctx context.Context) error {
-		return s.retry(ctx, func(ctx context.Context) (err error) {
-			pairs, _, err = s.cli.KV().List(s.prefix, q.WithContext(ctx))
+		err := s.retry(ctx, func(ctx context.Context) error {
+			var meta *api.QueryMeta
+			var err error
+			pairs, meta, err = s.cli.KV().List(s.prefix, q.WithContext(ctx))
+			if err == nil && meta != nil && meta.ResultsFilteredByACLs {
+				// Consul hides keys the token may not read: a partial view is not a view.
+				return fmt.Errorf("%w: the token may not read every key under %s", ErrPermissionDenied, s.prefix)
+			}
 			return err
 		})
+		if err == nil && len(pairs) == 0 {
+			// A recursive read answers 404 also when ACLs hide every key; a direct
+			// read tells "empty" from "not allowed" (403).
+			_, err = s.get(ctx, s.key("leader"), false)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err

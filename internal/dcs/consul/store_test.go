@@ -25,6 +25,7 @@ func testLogger() *slog.Logger {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	c := testenv.StartConsul(t)
 	start := time.Now()
 	newStore := func(t *testing.T, id dcs.Identity, timing dcs.Timing) dcs.Store {
