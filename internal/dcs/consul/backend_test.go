@@ -80,6 +80,23 @@ func TestPatroniLayout(t *testing.T) {
 	if v.Leader.Member == nil || v.Leader.Member.Version != int64(member.ModifyIndex) {
 		t.Fatalf("leader member = %+v", v.Leader.Member)
 	}
+	// patronictl's store, opened through the registry, reads consistently; a daemon
+	// configured for stale reads sees the same keys.
+	ctl, err := dcs.Open(map[string]any{"consul": map[string]any{"host": c.Addr()}},
+		dcs.OpenOptions{Identity: dcs.Identity{Scope: "batman"}, Timing: fast, Logger: testLogger(), Consistent: true})
+	if err != nil {
+		t.Fatalf("dcs.Open(consul): %v", err)
+	}
+	defer ctl.Close()
+	stale := open(t, consul.Config{Host: c.Addr(), Consistency: consul.ConsistencyStale}, "batman", "b", fast)
+	for what, st := range map[string]dcs.Store{"patronictl": ctl, "stale": stale} {
+		if v, err := st.Load(ctx); err != nil || v.LeaderName() != "a" || v.Member("a") == nil {
+			t.Fatalf("%s Load: %+v, %v", what, v, err)
+		}
+	}
+	if _, err := ctl.AttemptToAcquireLeader(ctx); err == nil {
+		t.Fatal("a store without a member name acquired the lock")
+	}
 }
 
 // TestSessionTTLBelowMinimum: a ttl whose half Consul rejects falls back to the
