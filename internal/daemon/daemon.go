@@ -23,6 +23,7 @@ import (
 	"github.com/patroni-go/patroni/internal/pg"
 
 	// The DCS backends this daemon speaks.
+	_ "github.com/patroni-go/patroni/internal/dcs/consul"
 	_ "github.com/patroni-go/patroni/internal/dcs/etcd3"
 	_ "github.com/patroni-go/patroni/internal/dcs/zookeeper"
 )

@@ -89,10 +89,14 @@ type Runner struct {
 	lastFS     cluster.Failsafe
 	checkpoint bool    // post-promote checkpoint done
 	ssn        *string // synchronous_standby_names override last applied (nil: the user's)
-	stopping   bool
-	exitCode   int
-	exitReason string
-	exited     chan struct{}
+	// released counts voluntary lock releases; a cycle that read the view before a
+	// release (a background demotion) must not renew the lock it saw.
+	released      int
+	cycleReleased int // released as of the start of the current cycle
+	stopping      bool
+	exitCode      int
+	exitReason    string
+	exited        chan struct{}
 }
 
 // New builds a Runner; Run starts it.

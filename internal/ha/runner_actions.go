@@ -136,6 +136,7 @@ func (r *Runner) deleteLock(ctx context.Context, v *cluster.View, lastLSN int64)
 	}
 	r.mu.Lock()
 	r.memory.LockRenewedAt = time.Time{}
+	r.released++
 	r.mu.Unlock()
 	r.touchMember(ctx)
 	r.log.Info("Leader key released")

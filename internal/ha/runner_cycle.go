@@ -19,6 +19,9 @@ const maxPhases = 64
 // cycle runs one HA cycle: read, observe, decide in phases, act, publish.
 func (r *Runner) cycle(ctx context.Context) error {
 	now := time.Now()
+	r.mu.Lock()
+	r.cycleReleased = r.released // before the read: a release after it makes the view stale
+	r.mu.Unlock()
 	view, loadErr := r.load(ctx)
 	settings, pgChanged := r.d.Config.Apply(view)
 	r.d.Store.SetTiming(dcs.Timing{TTL: settings.TTL, LoopWait: settings.LoopWait, RetryTimeout: settings.RetryTimeout})

@@ -66,6 +66,14 @@ func (r *Runner) updateLock(ctx context.Context, in *Input, g UpdateLock) (bool,
 	if in.View != nil {
 		leader = in.View.Leader
 	}
+	r.mu.Lock()
+	stale := r.released != r.cycleReleased
+	r.mu.Unlock()
+	if stale {
+		// We released the lock (a background demotion) after this cycle read the view:
+		// renewing now would take back what we just gave up.
+		return false, nil
+	}
 	ok, err := r.d.Store.UpdateLeader(ctx, leader)
 	if !ok || err != nil {
 		return ok, err
