@@ -16,13 +16,19 @@ const (
 
 // updateLock renews the leader key (a gate). A DCS error unwinds to §15.
 func (d *decider) updateLock(writeStatus bool) bool {
-	r := d.gate(UpdateLock{WriteStatus: writeStatus, Failsafe: d.failsafeConfig()})
+	fs := d.failsafeConfig()
+	r := d.gate(UpdateLock{WriteStatus: writeStatus, Failsafe: fs})
 	if r.DCSError {
 		panic(dcsFailure{})
 	}
 	d.setIsLeader(r.OK, r.Started)
 	if r.OK {
 		d.do(KeepaliveWatchdog{})
+		if fs != nil {
+			// What we just wrote is what replicas will check themselves against, so
+			// the failsafe round must ask exactly these members (sim seed 7297).
+			d.mem.LastFailsafe = fs
+		}
 	}
 	return r.OK
 }

@@ -86,6 +86,7 @@ func (w *World) checkAcquire(n *node, g ha.Gate) {
 	if _, ok := g.(ha.AcquireLock); ok {
 		n.acquireOptime = w.dcs.optime
 		n.acquireManual = w.dcs.hasFailKey
+		w.tracef("%s acquired the lock (optime %d, lsn %d, failsafe %v)", n.name, w.dcs.optime, n.pg.lsn(), w.dcs.failsafe)
 	}
 }
 

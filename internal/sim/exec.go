@@ -31,6 +31,7 @@ func (n *node) runGate(g ha.Gate, in ha.Input) (ha.Result, time.Duration) {
 			}
 			if r.OK && g.Failsafe != nil {
 				d.failsafe = g.Failsafe
+				n.w.tracef("%s wrote /failsafe %v", n.name, g.Failsafe)
 			}
 		case ha.TakeLeader:
 			r.OK = d.take(n.name)

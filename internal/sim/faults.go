@@ -14,6 +14,7 @@ const (
 	faultDCSOutage
 	faultSlowReplication
 	faultKillPatroni // needs a watchdog
+	faultFreezeMidCycle
 	numFaults
 )
 
@@ -72,6 +73,11 @@ func (w *World) inject(kind, victim, other int, dur time.Duration) {
 		old := n.lag
 		n.lag = dur / 2
 		w.after(dur, -1, func() { n.lag = old })
+	case faultFreezeMidCycle:
+		if n.up && !n.frozen {
+			w.tracef("FAULT: %s will freeze (whole machine) at its next phase for %v", n.name, 2*dur)
+			n.freezeAtPhase = 2 * dur
+		}
 	case faultKillPatroni:
 		if n.up && !n.frozen {
 			w.tracef("FAULT: Patroni on %s killed, restarts in %v", n.name, dur/4)
@@ -117,7 +123,7 @@ func (w *World) heal() {
 	w.dcs.down = false
 	clear(w.cut)
 	for _, n := range w.nodes {
-		n.dcsCut = false
+		n.dcsCut, n.freezeAtPhase = false, 0
 		if n.frozen {
 			w.unfreeze(n)
 		}

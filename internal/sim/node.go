@@ -30,6 +30,7 @@ type node struct {
 	deferred []*event
 
 	dcsCut        bool
+	freezeAtPhase time.Duration // freeze between a gate's result and the next Decide
 	pendingWrites int
 	lag           time.Duration
 
@@ -162,6 +163,14 @@ func (n *node) stalled() bool {
 
 // phase runs Decide once and carries out its actions and gate.
 func (n *node) phase(in ha.Input) {
+	if d := n.freezeAtPhase; d > 0 && len(in.Results) > 0 {
+		n.freezeAtPhase = 0
+		n.w.tracef("FAULT: %s freezes mid-cycle after %v for %v", n.name, in.Results[len(in.Results)-1].Gate, d)
+		n.frozen, n.wholeVM = true, true
+		n.w.after(d, -1, func() { n.w.unfreeze(n) })
+		n.w.at(n.w.now, n.idx, func() { n.phase(in) })
+		return
+	}
 	if len(in.Results) == 0 {
 		in.Local = n.observe(in.View)
 	}

@@ -17,10 +17,25 @@ var (
 	seedsFlag = flag.Int("seeds", 10000, "number of seeds TestSeeds runs")
 	soakFlag  = flag.Int("soak.seeds", 0, "TestSoak: number of seeds (0 = skip)")
 	soakStart = flag.Uint64("soak.start", 1_000_000, "TestSoak: first seed")
+	recreate  = flag.Bool("sim.recreate", false, "fake DCS re-creates a vanished leader key on UpdateLock (etcd3 Patroni)")
+	noStall   = flag.Bool("sim.nostallguard", false, "disable the executor's stall guard")
 )
 
+func configFor(seed uint64) Config {
+	c := RandomConfig(seed)
+	c.RecreateOnUpdate, c.NoStallGuard = *recreate, *noStall
+	return c
+}
+
 func replay(seed uint64) string {
-	return fmt.Sprintf("go test ./internal/sim -run 'TestSeed$' -seed=%d -simtrace", seed)
+	extra := ""
+	if *recreate {
+		extra += " -sim.recreate"
+	}
+	if *noStall {
+		extra += " -sim.nostallguard"
+	}
+	return fmt.Sprintf("go test ./internal/sim -run 'TestSeed$' -seed=%d -simtrace%s", seed, extra)
 }
 
 func report(t *testing.T, r Result) {
@@ -38,7 +53,7 @@ func TestSeed(t *testing.T) {
 	if *seedFlag == 0 {
 		t.Skip("use -seed=N")
 	}
-	cfg := RandomConfig(*seedFlag)
+	cfg := configFor(*seedFlag)
 	cfg.Trace = *traceFlag
 	r := Run(cfg)
 	if *traceFlag {
@@ -67,7 +82,7 @@ func runSeeds(t *testing.T, start uint64, n int) (Stats, time.Duration) {
 				if s >= start+uint64(n) {
 					return
 				}
-				r := Run(RandomConfig(s))
+				r := Run(configFor(s))
 				if len(r.Failures) > 0 {
 					cfg := r.Config
 					cfg.Trace = true
