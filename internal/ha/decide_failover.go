@@ -155,7 +155,14 @@ func (d *decider) manualFailoverProcessNoLeader() tri {
 		}
 		if d.v.Member(f.Member) != nil {
 			st := d.peer(f.Member)
-			if lim := st.limitation(); lim == "" {
+			lim := st.limitation()
+			if lim == "" && f.Leader != "" && d.syncModeActive() && !d.v.Sync.Matches(f.Member, true) {
+				// The candidate itself refuses a switchover outside /sync (§6.1 step 5),
+				// so deferring to it would leave the cluster without a leader forever
+				// (found by the simulator; Patroni 4.1 waits for it).
+				lim = "not a synchronous standby"
+			}
+			if lim == "" {
 				d.logf(slog.LevelInfo, "%s: to %s, i am %s", action, f.Member, d.me())
 				return triNo
 			} else {

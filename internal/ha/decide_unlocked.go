@@ -84,6 +84,15 @@ func (d *decider) isHealthiestNode() bool {
 	if d.s.Paused || d.s.Tags.NoFailover {
 		return false
 	}
+	if fs := d.v.Failsafe; d.s.FailsafeMode && len(fs) > 0 {
+		// A primary running on failsafe only talks to the members in /failsafe; anyone
+		// else must not race, a manual failover/switchover included (Patroni 4.1 checks
+		// this only for the automatic race; found by the simulator, seed 876).
+		if _, in := fs[d.me()]; !in {
+			d.logf(slog.LevelInfo, "not in /failsafe: not taking part in the leader race")
+			return false
+		}
+	}
 	if f != nil {
 		if f.Leader != "" && d.syncModeActive() && !d.v.Sync.Matches(d.me(), true) {
 			return false

@@ -20,7 +20,9 @@ import (
 // I3 lag bound: a member promoted by automatic failover has a WAL position within
 //    maximum_lag_on_failover of the /status optime when it acquired the lock.
 // I4 durability (synchronous mode): every commit acknowledged to a client is in the
-//    WAL of every member that is promoted afterwards, and of the final primary.
+//    WAL of every member that is promoted afterwards, and of the final primary. A
+//    manual failover (failover key without a leader) may pick an asynchronous member
+//    by design; what it lacks is counted (Stats.LostManual) and forgotten.
 // I5 liveness: after all faults heal, some member holds the lock and accepts writes
 //    within LivenessBound.
 
@@ -86,6 +88,7 @@ func (w *World) checkAcquire(n *node, g ha.Gate) {
 	if _, ok := g.(ha.AcquireLock); ok {
 		n.acquireOptime = w.dcs.optime
 		n.acquireManual = w.dcs.hasFailKey
+		n.acquireForced = w.dcs.hasFailKey && w.dcs.failover.Leader == ""
 		w.tracef("%s acquired the lock (optime %d, lsn %d, failsafe %v)", n.name, w.dcs.optime, n.pg.lsn(), w.dcs.failsafe)
 	}
 }
@@ -96,7 +99,29 @@ func (w *World) checkPromotion(n *node) {
 		w.failf("I3: %s promoted at lsn %d, %d behind optime %d (maximum_lag_on_failover %d)",
 			n.name, n.pg.lsn(), n.acquireOptime-n.pg.lsn(), n.acquireOptime, w.cfg.MaxLag)
 	}
+	if n.acquireForced {
+		// A manual failover (no leader named) may pick an asynchronous member in
+		// synchronous mode: the operator accepts losing what it lacks.
+		w.forgetLost(n)
+		return
+	}
 	w.checkDurable(n, "promoted")
+}
+
+func (w *World) forgetLost(n *node) {
+	have := make(map[int64]bool, len(n.pg.wal))
+	for _, r := range n.pg.wal {
+		have[r.id] = true
+	}
+	kept := w.acked[:0]
+	for _, id := range w.acked {
+		if have[id] {
+			kept = append(kept, id)
+		} else {
+			w.stats.LostManual++
+		}
+	}
+	w.acked = kept
 }
 
 // checkDurable verifies that n's WAL holds every acknowledged commit (sync mode).

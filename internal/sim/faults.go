@@ -2,6 +2,8 @@ package sim
 
 import (
 	"time"
+
+	"github.com/patroni-go/patroni/internal/cluster"
 )
 
 // faultKinds are chosen uniformly; some need a watchdog to be survivable at all.
@@ -15,6 +17,7 @@ const (
 	faultSlowReplication
 	faultKillPatroni // needs a watchdog
 	faultFreezeMidCycle
+	faultSwitchover // patronictl switchover/failover: writes the failover key
 	numFaults
 )
 
@@ -78,6 +81,8 @@ func (w *World) inject(kind, victim, other int, dur time.Duration) {
 			w.tracef("FAULT: %s will freeze (whole machine) at its next phase for %v", n.name, 2*dur)
 			n.freezeAtPhase = 2 * dur
 		}
+	case faultSwitchover:
+		w.requestSwitchover(n, dur)
 	case faultKillPatroni:
 		if n.up && !n.frozen {
 			w.tracef("FAULT: Patroni on %s killed, restarts in %v", n.name, dur/4)
@@ -132,4 +137,32 @@ func (w *World) heal() {
 		}
 	}
 	w.healedAt = w.now
+}
+
+// requestSwitchover writes the failover key like patronictl: a switchover from the
+// current leader to victim (or to anyone), sometimes scheduled, sometimes a manual
+// failover without a leader.
+func (w *World) requestSwitchover(candidate *node, dur time.Duration) {
+	d := w.dcs
+	if !d.holds(d.leader) || d.hasFailKey {
+		return
+	}
+	f := cluster.Failover{Leader: d.leader}
+	switch w.rng.IntN(4) {
+	case 0:
+		f.Member = ""
+	case 1:
+		f.Leader, f.Member = "", candidate.name
+	default:
+		f.Member = candidate.name
+	}
+	if f.Member == d.leader {
+		return
+	}
+	if w.rng.IntN(3) == 0 {
+		t := w.nodes[0].localNow().Add(dur / 4)
+		f.ScheduledAt = &t
+	}
+	w.tracef("FAULT: failover key %+v", f)
+	d.setFailover(f, -1)
 }

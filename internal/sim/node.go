@@ -60,6 +60,7 @@ type node struct {
 	// acquireOptime/acquireManual: /status optime and failover key when the lock was won.
 	acquireOptime int64
 	acquireManual bool
+	acquireForced bool
 	wakeAt        time.Time
 	cycleStart    time.Time
 	cycleReal     time.Time

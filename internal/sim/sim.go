@@ -119,9 +119,9 @@ type World struct {
 
 // Stats summarises a run.
 type Stats struct {
-	Promotions, Demotions, Writes, Acked, LostAsync int
-	MaxResumeWindow                                 time.Duration
-	Recovery                                        time.Duration // heal → writable leader
+	Promotions, Demotions, Writes, Acked, LostAsync, LostManual int
+	MaxResumeWindow                                             time.Duration
+	Recovery                                                    time.Duration // heal → writable leader
 }
 
 func newWorld(cfg Config) *World {
