@@ -162,6 +162,9 @@ func (d *decider) manualFailoverProcessNoLeader() tri {
 				// (found by the simulator; Patroni 4.1 waits for it).
 				lim = "not a synchronous standby"
 			}
+			if lim == "" && !d.mayRaceByFailsafe(f.Member) {
+				lim = "not in /failsafe"
+			}
 			if lim == "" {
 				d.logf(slog.LevelInfo, "%s: to %s, i am %s", action, f.Member, d.me())
 				return triNo
@@ -184,6 +187,17 @@ func (d *decider) manualFailoverProcessNoLeader() tri {
 	return boolTri(d.isHealthiest(memberCandidates(ms), false, ""))
 }
 
+// mayRaceByFailsafe: with failsafe mode and a non-empty /failsafe, only listed members
+// can win a race, so only they count as candidates (keeps the race rule of
+// isHealthiestNode and the feasibility checks consistent; sim seed 2918).
+func (d *decider) mayRaceByFailsafe(name string) bool {
+	if fs := d.v.Failsafe; d.s.FailsafeMode && len(fs) > 0 {
+		_, ok := fs[name]
+		return ok
+	}
+	return true
+}
+
 // failoverCandidates is get_failover_candidates (§8.2).
 func (d *decider) failoverCandidates(excludeCandidate bool) []cluster.Member {
 	f := d.failover()
@@ -195,7 +209,7 @@ func (d *decider) failoverCandidates(excludeCandidate bool) []cluster.Member {
 		if m.Name == d.me() || (f != nil && excludeCandidate && m.Name == f.Member) {
 			continue
 		}
-		if cluster.Tags(m.Tags).NoFailover() || m.APIURL == "" {
+		if cluster.Tags(m.Tags).NoFailover() || m.APIURL == "" || !d.mayRaceByFailsafe(m.Name) {
 			continue
 		}
 		if !excludeCandidate && f != nil && f.Member != "" && m.Name != f.Member {
