@@ -80,6 +80,14 @@ func (w *World) tryAck(p *node, wr *write) {
 	}
 	if have >= need {
 		wr.pending, wr.acked = false, true
+		if need == 0 && w.excused(p) {
+			// Non-strict synchronous mode with nobody in ssn, on a primary that just
+			// resumed from a whole-machine freeze: nothing can fence it before its
+			// Patroni runs, so such a commit is acknowledged asynchronously and may be
+			// lost (strict mode would block it). Counted, not guaranteed.
+			w.stats.UnsafeAcks++
+			return
+		}
 		w.acked = append(w.acked, wr.id)
 		w.stats.Acked++
 		if w.cfg.Trace {

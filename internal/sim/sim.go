@@ -119,7 +119,7 @@ type World struct {
 
 // Stats summarises a run.
 type Stats struct {
-	Promotions, Demotions, Writes, Acked, LostAsync, LostManual int
+	Promotions, Demotions, Writes, Acked, LostAsync, LostManual, UnsafeAcks int
 	MaxResumeWindow                                             time.Duration
 	Recovery                                                    time.Duration // heal → writable leader
 }
