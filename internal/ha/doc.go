@@ -72,4 +72,23 @@
 //   - Quorum commit (synchronous_mode: quorum) takes part in the leader race with votes,
 //     but its /sync bookkeeping uses the multisync rules (all listed standbys confirm),
 //     which is stricter than Patroni's QuorumStateResolver.
+//
+// Safety fixes found by the simulator (internal/sim), each pinned by a scenario named
+// after its seed:
+//   - A running primary without the lock may retake it only if, in synchronous mode, it
+//     is named in /sync, and no reachable member runs as primary or reports a newer
+//     timeline (a frozen ex-primary otherwise wins before the new primary writes
+//     /history).
+//   - Failsafe: only a primary whose lock (or previous failsafe round) was confirmed
+//     less than ttl ago may claim it; the round asks the members it last wrote to
+//     /failsafe; members missing from /failsafe never race or count as candidates,
+//     for manual failover/switchover too, and do not block the listed members.
+//   - After bootstrap in synchronous mode /sync is claimed in the same cycle.
+//   - A switchover candidate outside /sync does not make the other members wait.
+//
+// Executor obligations learned from the simulator: pass time.Now() values (monotonic)
+// as Now and Result.Started; if a cycle stalls (e.g. the process was frozen: the time
+// since the cycle started exceeds ttl/2 + 4 × retry_timeout) discard the rest of its
+// plan and start a new cycle; and right before pg_ctl promote check that is_leader
+// still holds (Memory.LockRenewedAt + ttl > now).
 package ha
