@@ -120,8 +120,8 @@ type World struct {
 // Stats summarises a run.
 type Stats struct {
 	Promotions, Demotions, Writes, Acked, LostAsync, LostManual, UnsafeAcks int
-	MaxResumeWindow                                             time.Duration
-	Recovery                                                    time.Duration // heal → writable leader
+	MaxResumeWindow                                                         time.Duration
+	Recovery                                                                time.Duration // heal → writable leader
 }
 
 func newWorld(cfg Config) *World {
