@@ -268,22 +268,21 @@ type Memory struct {
 	// LastFailsafe is the failsafe key from the last successful read.
 	LastFailsafe cluster.Failsafe
 
-	WasPaused             bool
-	Recovering            bool
-	Bootstrapping         bool
-	CrashRecoveryStarted  time.Time
-	ReleasedLeaderKeyAt   time.Time // after a failed pre_promote script
-	FailsafeActiveAt      time.Time
-	StartTimeout          time.Duration // set by a REST restart with timeout
-	Rewind                RewindState
-	RewindExecuted        bool
-	LastTimeline          int64
-	PromoteTimestamp      time.Time
-	JoinAborted           bool
-	SyncLastSSN           string
-	SyncPrimaryFlushLSN   int64
-	SyncReady             map[string]bool
-	ScheduledRestartClear bool
+	WasPaused            bool
+	Recovering           bool
+	Bootstrapping        bool
+	CrashRecoveryStarted time.Time
+	ReleasedLeaderKeyAt  time.Time // after a failed pre_promote script
+	FailsafeActiveAt     time.Time
+	StartTimeout         time.Duration // set by a REST restart with timeout
+	Rewind               RewindState
+	RewindExecuted       bool
+	LastTimeline         int64
+	PromoteTimestamp     time.Time
+	JoinAborted          bool
+	SyncLastSSN          string
+	SyncPrimaryFlushLSN  int64
+	SyncReady            map[string]bool
 }
 
 // Input is one call of Decide.
