@@ -62,6 +62,10 @@ type Runner struct {
 	wake     chan struct{}
 	reloadCh chan struct{}
 
+	// lockOps serializes our own leader-key operations: a renewal racing a background
+	// release must see the release.
+	lockOps sync.Mutex
+
 	mu         sync.Mutex // guards everything below; tasks and API calls share it
 	role       cluster.Role
 	state      string

@@ -130,14 +130,19 @@ func (r *Runner) deleteLock(ctx context.Context, v *cluster.View, lastLSN int64)
 	if leader == nil {
 		leader = &cluster.Leader{Name: r.d.Name}
 	}
-	if err := r.d.Store.DeleteLeader(ctx, leader); err != nil {
+	r.lockOps.Lock()
+	err := r.d.Store.DeleteLeader(ctx, leader)
+	if err == nil {
+		r.mu.Lock()
+		r.memory.LockRenewedAt = time.Time{}
+		r.released++
+		r.mu.Unlock()
+	}
+	r.lockOps.Unlock()
+	if err != nil {
 		r.log.Warn("failed to delete the leader key", "error", err)
 		return
 	}
-	r.mu.Lock()
-	r.memory.LockRenewedAt = time.Time{}
-	r.released++
-	r.mu.Unlock()
 	r.touchMember(ctx)
 	r.log.Info("Leader key released")
 }

@@ -66,6 +66,8 @@ func (r *Runner) updateLock(ctx context.Context, in *Input, g UpdateLock) (bool,
 	if in.View != nil {
 		leader = in.View.Leader
 	}
+	r.lockOps.Lock()
+	defer r.lockOps.Unlock()
 	r.mu.Lock()
 	stale := r.released != r.cycleReleased
 	r.mu.Unlock()

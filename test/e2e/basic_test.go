@@ -41,7 +41,7 @@ func TestEtcdCluster(t *testing.T) {
 	primary := c.leader(90 * time.Second)
 	c.replicasStreaming(primary, 90*time.Second)
 
-	t.Run("replication", func(t *testing.T) {
+	step(t, "replication", func(t *testing.T) {
 		execSQL(t, primary, "CREATE TABLE e2e(id int primary key, note text)")
 		execSQL(t, primary, "INSERT INTO e2e VALUES (1, 'bootstrap')")
 		for _, n := range c.Nodes {
@@ -61,7 +61,7 @@ func TestEtcdCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("callbacks", func(t *testing.T) {
+	step(t, "callbacks", func(t *testing.T) {
 		waitFor(t, 20*time.Second, "on_start callbacks", func() (bool, string) {
 			b, _ := os.ReadFile(cbLog)
 			s := string(b)
@@ -69,7 +69,7 @@ func TestEtcdCluster(t *testing.T) {
 		})
 	})
 
-	t.Run("switchover with patronictl", func(t *testing.T) {
+	step(t, "switchover with patronictl", func(t *testing.T) {
 		candidate := otherThan(c, primary)
 		c.mustCtl("switchover", "--leader", primary.Name, "--candidate", candidate.Name, "--force")
 		waitFor(t, 60*time.Second, candidate.Name+" to be primary", isPrimary(candidate))
@@ -81,7 +81,7 @@ func TestEtcdCluster(t *testing.T) {
 		primary = candidate
 	})
 
-	t.Run("switchover through the REST API", func(t *testing.T) {
+	step(t, "switchover through the REST API", func(t *testing.T) {
 		candidate := otherThan(c, primary)
 		body := fmt.Sprintf(`{"leader":%q,"candidate":%q}`, primary.Name, candidate.Name)
 		code, resp := primary.Do(context.Background(), "POST", "/switchover", body)
@@ -93,7 +93,7 @@ func TestEtcdCluster(t *testing.T) {
 		primary = candidate
 	})
 
-	t.Run("scheduled switchover", func(t *testing.T) {
+	step(t, "scheduled switchover", func(t *testing.T) {
 		at := time.Now().Add(4 * time.Second).UTC().Format("2006-01-02T15:04:05+00:00")
 		body := fmt.Sprintf(`{"leader":%q,"scheduled_at":%q}`, primary.Name, at)
 		code, resp := primary.Do(context.Background(), "POST", "/switchover", body)
@@ -112,7 +112,7 @@ func TestEtcdCluster(t *testing.T) {
 		c.replicasStreaming(primary, 60*time.Second)
 	})
 
-	t.Run("failover to a named candidate", func(t *testing.T) {
+	step(t, "failover to a named candidate", func(t *testing.T) {
 		candidate := otherThan(c, primary)
 		c.mustCtl("failover", "--candidate", candidate.Name, "--force")
 		waitFor(t, 60*time.Second, candidate.Name+" to be primary", isPrimary(candidate))
@@ -120,7 +120,7 @@ func TestEtcdCluster(t *testing.T) {
 		primary = candidate
 	})
 
-	t.Run("postgres crash restarts in place", func(t *testing.T) {
+	step(t, "postgres crash restarts in place", func(t *testing.T) {
 		tl := timeline(primary)
 		pid := primary.PostmasterPID()
 		primary.KillPostgres(syscall.SIGKILL)
@@ -142,7 +142,7 @@ func TestEtcdCluster(t *testing.T) {
 		execSQL(t, primary, "INSERT INTO e2e VALUES (2, 'after crash')")
 	})
 
-	t.Run("pause and resume", func(t *testing.T) {
+	step(t, "pause and resume", func(t *testing.T) {
 		c.mustCtl("pause", "--wait")
 		pid := primary.PostmasterPID()
 		primary.KillPostgres(syscall.SIGKILL)
@@ -163,7 +163,7 @@ func TestEtcdCluster(t *testing.T) {
 		c.replicasStreaming(primary, 60*time.Second)
 	})
 
-	t.Run("dynamic configuration and pending restart", func(t *testing.T) {
+	step(t, "dynamic configuration and pending restart", func(t *testing.T) {
 		code, resp := primary.Do(context.Background(), "PATCH", "/config", `{"postgresql":{"parameters":{"work_mem":"7MB","max_connections":101}}}`)
 		if code != 200 {
 			t.Fatalf("PATCH /config: %d %s", code, resp)
@@ -203,7 +203,7 @@ func TestEtcdCluster(t *testing.T) {
 		primary = c.leader(30 * time.Second)
 	})
 
-	t.Run("reinit a replica", func(t *testing.T) {
+	step(t, "reinit a replica", func(t *testing.T) {
 		replica := otherThan(c, primary)
 		c.mustCtl("reinit", "batman", replica.Name, "--force", "--wait")
 		c.replicasStreaming(primary, 60*time.Second)
@@ -213,7 +213,7 @@ func TestEtcdCluster(t *testing.T) {
 		})
 	})
 
-	t.Run("duplicate member name refuses to start", func(t *testing.T) {
+	step(t, "duplicate member name refuses to start", func(t *testing.T) {
 		n := c.Nodes[0]
 		out, err := runOnce(n.ConfigPath, 20*time.Second)
 		if err == nil || !strings.Contains(out, "already a node named") {
@@ -221,7 +221,7 @@ func TestEtcdCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGTERM hands over without waiting for the ttl", func(t *testing.T) {
+	step(t, "SIGTERM hands over without waiting for the ttl", func(t *testing.T) {
 		old := primary
 		start := time.Now()
 		if err := old.Signal(syscall.SIGTERM); err != nil {
@@ -249,7 +249,7 @@ func TestEtcdCluster(t *testing.T) {
 		c.replicasStreaming(primary, 90*time.Second)
 	})
 
-	t.Run("node death fails over and the old primary rejoins", func(t *testing.T) {
+	step(t, "node death fails over and the old primary rejoins", func(t *testing.T) {
 		old := primary
 		old.Kill()
 		primary = c.leader(90 * time.Second)
@@ -266,6 +266,14 @@ func TestEtcdCluster(t *testing.T) {
 			return err == nil && v == 3, fmt.Sprint(v, err)
 		})
 	})
+}
+
+// step runs one stage of a walk; later stages build on it, so a failure ends the walk.
+func step(t *testing.T, name string, f func(t *testing.T)) {
+	t.Helper()
+	if !t.Run(name, f) {
+		t.FailNow()
+	}
 }
 
 func otherThan(c *testCluster, n *devcluster.Node) *devcluster.Node {

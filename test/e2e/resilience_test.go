@@ -61,7 +61,7 @@ func TestSynchronousMode(t *testing.T) {
 	})
 	standby := c.Node(sync)
 
-	t.Run("sync key follows members", func(t *testing.T) {
+	step(t, "sync key follows members", func(t *testing.T) {
 		standby.Stop(30 * time.Second)
 		waitFor(t, 60*time.Second, "another synchronous standby", func() (bool, string) {
 			s := syncStandbys(c)
@@ -75,7 +75,7 @@ func TestSynchronousMode(t *testing.T) {
 		standby = c.Node(sync)
 	})
 
-	t.Run("failover keeps acknowledged commits", func(t *testing.T) {
+	step(t, "failover keeps acknowledged commits", func(t *testing.T) {
 		execSQL(t, primary, "CREATE TABLE acked(id int primary key)")
 		var acked atomic.Int64
 		stop := make(chan struct{})
@@ -195,13 +195,13 @@ func TestFailoverPriority(t *testing.T) {
 		waitFor(t, 60*time.Second, "node1 to be primary", isPrimary(node1))
 		c.replicasStreaming(node1, 90*time.Second)
 	}
-	t.Run("switchover to a nofailover member is refused", func(t *testing.T) {
+	step(t, "switchover to a nofailover member is refused", func(t *testing.T) {
 		out, err := c.ctl("switchover", "--leader", "node1", "--candidate", "node4", "--force")
 		if err == nil {
 			t.Errorf("switchover to nofailover node4 must fail:\n%s", out)
 		}
 	})
-	t.Run("failover picks the higher priority", func(t *testing.T) {
+	step(t, "failover picks the higher priority", func(t *testing.T) {
 		execSQL(t, node1, "CREATE TABLE prio(id int)")
 		time.Sleep(2 * time.Second) // replicas catch up: equal WAL positions
 		node1.Kill()
