@@ -50,15 +50,15 @@ func TestEtcdCluster(t *testing.T) {
 				return err == nil && v == 1, fmt.Sprint(v, err)
 			})
 		}
-		out := c.mustCtl("list")
-		for _, n := range c.Nodes {
-			if !strings.Contains(out, n.Name) {
-				t.Errorf("patronictl list lacks %s:\n%s", n.Name, out)
+		waitFor(t, 30*time.Second, "patronictl list to show a leader and two streaming replicas", func() (bool, string) {
+			out := c.mustCtl("list")
+			for _, n := range c.Nodes {
+				if !strings.Contains(out, n.Name) {
+					return false, out
+				}
 			}
-		}
-		if !strings.Contains(out, "Leader") || strings.Count(out, "streaming") != 2 {
-			t.Errorf("patronictl list should show a leader and two streaming replicas:\n%s", out)
-		}
+			return strings.Contains(out, "Leader") && strings.Count(out, "streaming") == 2, out
+		})
 	})
 
 	step(t, "callbacks", func(t *testing.T) {
