@@ -137,12 +137,14 @@ func replicationState(receiver, restore string, rc map[string]string, major int)
 }
 
 // mergePending adds command-line GUCs whose desired value differs from the
-// one the postmaster was started with (pg_settings cannot see those).
+// one the postmaster was started with (pg_settings cannot see those). Recovery
+// settings are left out, as Patroni does: a promoted standby drops them from its
+// configuration and PostgreSQL then flags them pending_restart.
 func (s *Server) mergePending(fromSettings []string) []string {
 	seen := map[string]bool{}
 	out := []string{}
 	for _, n := range append(fromSettings, s.cmdlineChanges()...) {
-		if !seen[n] {
+		if !seen[n] && !IsRecoveryParam(n) {
 			seen[n] = true
 			out = append(out, n)
 		}
