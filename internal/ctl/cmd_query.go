@@ -201,7 +201,7 @@ func (s *session) connectMember(v *cluster.View, a queryArgs, params map[string]
 	}
 	host, port := connHostPort(m.ConnURL)
 	kw := map[string]string{"host": host, "port": fmt.Sprint(port)}
-	if su := s.cfg.Postgresql.Authentication.Superuser; su.Username != "" || su.Password != "" {
+	if su := s.cfg.Postgresql.Authentication.Superuser; su != nil && (su.Username != "" || su.Password != "") {
 		if su.Username != "" {
 			kw["user"] = su.Username
 		}
@@ -264,5 +264,13 @@ func PgxConnect(ctx context.Context, dsn string) (Querier, error) {
 	// patronictl sends the SQL as one simple query, which may hold several
 	// statements.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// pgx does not know libpq's fallback_application_name and would send it to the
+	// server as a setting, which PostgreSQL rejects (42704): apply libpq's meaning.
+	if fb, ok := cfg.RuntimeParams["fallback_application_name"]; ok {
+		delete(cfg.RuntimeParams, "fallback_application_name")
+		if _, set := cfg.RuntimeParams["application_name"]; !set {
+			cfg.RuntimeParams["application_name"] = fb
+		}
+	}
 	return pgx.ConnectConfig(ctx, cfg)
 }
