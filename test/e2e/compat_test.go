@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +193,18 @@ func TestCompatRealPatroniNodes(t *testing.T) {
 			out, err := c.ctl("list")
 			return err == nil && listShows(c, out, leader) == "", fmt.Sprintf("%v %s\n%s", err, listShows(c, out, leader), out)
 		})
+	})
+
+	t.Run("query", func(t *testing.T) {
+		// A ctl-only configuration has no postgresql section: credentials come from
+		// -U and libpq's PGPASSWORD.
+		cmd := exec.Command(filepath.Join(binDir, "patronictl"), "-c", c.ctlCfg, "query", "-U", devcluster.SuperUser,
+			"-r", "primary", "-c", "SELECT pg_catalog.inet_server_port()")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+devcluster.SuperPassword)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), fmt.Sprint(leader.PGPort)) {
+			t.Errorf("query on the primary: %v\n%s", err, out)
+		}
 	})
 
 	t.Run("edit-config", func(t *testing.T) {
