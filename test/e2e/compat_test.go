@@ -67,6 +67,14 @@ func TestCompatRealPatronictl(t *testing.T) {
 		c.replicasStreaming(primary, 60*time.Second)
 	})
 
+	t.Run("query", func(t *testing.T) {
+		// 3.0.2 picks the member from the DCS and checks pg_is_in_recovery() itself.
+		out := c.mustRealCtl("query", "-U", devcluster.SuperUser, "-r", "primary", "-c", "SELECT pg_catalog.inet_server_port()")
+		if !strings.Contains(out, fmt.Sprint(primary.PGPort)) {
+			t.Errorf("query on the primary:\n%s", out)
+		}
+	})
+
 	t.Run("pause and resume", func(t *testing.T) {
 		out := c.mustRealCtl("pause", "--wait")
 		if !strings.Contains(out, "Success: cluster management is paused") {

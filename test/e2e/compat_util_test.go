@@ -46,7 +46,8 @@ func (c *testCluster) realCtl(args ...string) (string, error) {
 	argv := append([]string{debianPatronictl, "-c", c.ctlCfg}, args...)
 	cmd := exec.CommandContext(ctx, systemPython, argv...)
 	// Its editor and pager must never wait for a terminal.
-	cmd.Env = append(os.Environ(), "EDITOR=true", "PAGER=cat", "HOME="+filepath.Dir(c.ctlCfg))
+	cmd.Env = append(os.Environ(), "EDITOR=true", "PAGER=cat", "HOME="+filepath.Dir(c.ctlCfg),
+		"PGPASSWORD="+devcluster.SuperPassword)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
