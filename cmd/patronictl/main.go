@@ -18,7 +18,10 @@ import (
 	"github.com/patroni-go/patroni/internal/config"
 	"github.com/patroni-go/patroni/internal/ctl"
 	"github.com/patroni-go/patroni/internal/dcs"
-	_ "github.com/patroni-go/patroni/internal/dcs/etcd3" // registers the etcd3 backend
+	// The DCS backends patronictl speaks register themselves.
+	_ "github.com/patroni-go/patroni/internal/dcs/consul"
+	_ "github.com/patroni-go/patroni/internal/dcs/etcd3"
+	_ "github.com/patroni-go/patroni/internal/dcs/zookeeper"
 )
 
 func main() {
