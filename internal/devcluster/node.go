@@ -25,6 +25,9 @@ type Node struct {
 	ConfigPath string
 	DataDir    string
 	LogPath    string
+	// PatroniBin, when set, runs this node with another program than the cluster's
+	// (e.g. real Patroni next to ours); it takes effect at the next Start.
+	PatroniBin string
 
 	cluster *Cluster
 	mu      sync.Mutex
@@ -58,7 +61,11 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(n.cluster.Opts.PatroniBin, n.ConfigPath)
+	bin := n.cluster.Opts.PatroniBin
+	if n.PatroniBin != "" {
+		bin = n.PatroniBin
+	}
+	cmd := exec.Command(bin, n.ConfigPath)
 	cmd.Dir = n.Dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = homeEnv(n.cluster.Opts.RunAs, n.cluster.Opts.Env)
