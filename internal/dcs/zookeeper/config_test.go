@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/patroni-go/patroni/internal/dcs"
 )
 
 func TestParseHosts(t *testing.T) {
@@ -140,4 +142,13 @@ func TestTLSConfigErrors(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+func TestRegisteredOpener(t *testing.T) {
+	s, err := dcs.Open(map[string]any{"zookeeper": map[string]any{"hosts": []any{"127.0.0.1:1"}}},
+		dcs.OpenOptions{Identity: dcs.Identity{Scope: "batman", Name: "n1"}, Timing: dcs.DefaultTiming})
+	if err != nil {
+		t.Fatalf("the zookeeper section must open this backend: %v", err)
+	}
+	s.Close()
 }
