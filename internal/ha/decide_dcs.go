@@ -29,6 +29,9 @@ func (d *decider) handleDCSError() string {
 	return "DCS is not accessible"
 }
 
+// failsafeRound bounds POST /failsafe to all members: 2 s timeout, one retry.
+const failsafeRound = 4 * time.Second
+
 // checkFailsafeTopology: every member of the last known /failsafe map accepts
 // POST /failsafe from me. A map without my name (or none at all) fails. The time
 // returned is when the confirmation started (replicas count ttl from receiving it).
@@ -41,7 +44,11 @@ func (d *decider) checkFailsafeTopology() (time.Time, bool) {
 	// confirmed less than ttl ago. A primary that wakes from a freeze with a stale
 	// /failsafe cache would otherwise be accepted by every replica (found by the
 	// simulator; Patroni 4.1 does not check this).
-	if t := d.mem.LockRenewedAt; t.IsZero() || !d.now.Before(t.Add(d.s.TTL)) {
+	// The round must also end before replicas may take over: the failed DCS call took
+	// up to retry_timeout after this cycle started and POST /failsafe takes up to 2 × 2 s
+	// (sim seed 2043167: a long previous cycle left too little of the ttl).
+	deadline := d.now.Add(d.s.RetryTimeout + failsafeRound)
+	if t := d.mem.LockRenewedAt; t.IsZero() || !deadline.Before(t.Add(d.s.TTL)) {
 		d.logf(slog.LevelInfo, "not claiming failsafe: the leader lock was not confirmed within ttl")
 		return time.Time{}, false
 	}

@@ -34,6 +34,7 @@ type scenario struct {
 type scSettings struct {
 	TTL                 *int   `yaml:"ttl"`
 	LoopWait            *int   `yaml:"loop_wait"`
+	RetryTimeout        *int   `yaml:"retry_timeout"`
 	MaxLag              *int64 `yaml:"maximum_lag_on_failover"`
 	MaxLagSync          int64  `yaml:"maximum_lag_on_syncnode"`
 	PrimaryStartTimeout *int   `yaml:"primary_start_timeout"`
@@ -193,7 +194,7 @@ func secs(p *int, def int) time.Duration {
 
 func (s scSettings) build() Settings {
 	st := Settings{
-		TTL: secs(s.TTL, 30), LoopWait: secs(s.LoopWait, 10), RetryTimeout: 10 * time.Second,
+		TTL: secs(s.TTL, 30), LoopWait: secs(s.LoopWait, 10), RetryTimeout: secs(s.RetryTimeout, 10),
 		MaximumLagOnFailover: 1048576, MaximumLagOnSyncNode: s.MaxLagSync,
 		PrimaryStartTimeout:   secs(s.PrimaryStartTimeout, 300),
 		SynchronousModeStrict: s.Strict, SynchronousNodeCount: max(s.SyncCount, 1),
