@@ -44,9 +44,18 @@ postgresql:
 	}
 }
 
-func TestNoFlagsIsNotWiredYet(t *testing.T) {
+// Without a configuration file or PATRONI_* variables the daemon refuses to start, with
+// Patroni's message.
+func TestNoConfigurationIsEmpty(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PATRONI_") {
+			k, _, _ := strings.Cut(kv, "=")
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
 	var out, errb bytes.Buffer
-	if rc := run(nil, &out, &errb); rc != 1 || !strings.Contains(errb.String(), "not wired yet") {
+	if rc := run(nil, &out, &errb); rc != 1 || !strings.Contains(errb.String(), "Config is empty.") {
 		t.Fatalf("rc %d err %q", rc, errb.String())
 	}
 	if rc := run([]string{"--bogus"}, &out, &errb); rc != 2 {
