@@ -71,10 +71,51 @@ func (s *Server) EffectiveParams(ctx context.Context, role Role) (ServerParams, 
 			}
 		}
 	}
-	if role != RolePrimary {
+	s.mu.Lock()
+	custom, keepRC := s.custom, s.keepRC
+	s.mu.Unlock()
+	// Like Patroni, a custom bootstrap (role still uninitialized there) starts with the
+	// standby rules: a restored backup may come from a primary with larger settings.
+	if role != RolePrimary || custom {
 		s.raiseToControldata(ctx, sp.Params)
 	}
+	if custom && customBootstrapNoHotStandby(keepRC, s.opts.BootstrapMethod) {
+		sp.Params["hot_standby"] = "off"
+	}
 	return sp, nil
+}
+
+// customBootstrapNoHotStandby: a PITR that promotes at its target runs without hot
+// standby, so larger max_connections & co. on the backup's primary cannot abort it;
+// a kept recovery configuration (pgBackRest) is trusted to do the same.
+func customBootstrapNoHotStandby(keepRC bool, m *BootstrapMethod) bool {
+	if keepRC {
+		return true
+	}
+	if m == nil || len(m.RecoveryConf) == 0 {
+		return false
+	}
+	rc := map[string]string{}
+	for k, v := range m.RecoveryConf {
+		rc[strings.ToLower(k)] = v
+	}
+	action, ok := rc["recovery_target_action"]
+	if !ok {
+		// Patroni: promote only when pause_at_recovery_target is explicitly false.
+		action = "pause"
+		if v, set := rc["pause_at_recovery_target"]; set && isFalse(v) {
+			action = "promote"
+		}
+	}
+	return action == "promote"
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "off", "false", "no", "0", "f", "n":
+		return true
+	}
+	return false
 }
 
 // raiseToControldata keeps a standby's settings at least at the primary's
