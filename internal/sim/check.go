@@ -23,8 +23,8 @@ import (
 //    WAL of every member that is promoted afterwards, and of the final primary. A
 //    manual failover (failover key without a leader) may pick an asynchronous member
 //    by design; what it lacks is counted (Stats.LostManual) and forgotten. Commits a
-//    primary acknowledges with an empty ssn (non-strict mode) while it is excused under
-//    I2 are not guaranteed either (Stats.UnsafeAcks).
+//    primary acknowledges while it is excused under I2 are not guaranteed either
+//    (Stats.UnsafeAcks): only fencing could stop it.
 // I5 liveness: after all faults heal, some member holds the lock and accepts writes
 //    within LivenessBound.
 
