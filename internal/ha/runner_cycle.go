@@ -190,6 +190,17 @@ func (r *Runner) observePG(ctx context.Context, view *cluster.View, s *Settings)
 	return st
 }
 
+// refreshObservation re-reads PostgreSQL's state outside a cycle (after a promotion).
+func (r *Runner) refreshObservation(ctx context.Context) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if obs, err := r.d.PG.Observe(qctx); err == nil {
+		r.mu.Lock()
+		r.pgObs, r.pgObsOK = obs, true
+		r.mu.Unlock()
+	}
+}
+
 func queryTimeout(s *Settings) time.Duration {
 	if t := s.RetryTimeout / 2; t > 0 {
 		return t

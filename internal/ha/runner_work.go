@@ -280,7 +280,12 @@ func (r *Runner) promote(ctx context.Context, s Settings) bool {
 	r.mu.Lock()
 	r.role, r.checkpoint = cluster.RolePromoted, false
 	r.following, r.followURL = "", ""
+	v := r.view
 	r.mu.Unlock()
+	// Create the members' slots now, not a cycle later: replicas reconnect within
+	// seconds and a missing slot keeps them from streaming meanwhile.
+	r.refreshObservation(ctx)
+	r.syncSlots(ctx, v, &s)
 	r.fireCallback("on_role_change", cluster.RolePrimary)
 	r.setRole(cluster.RolePrimary)
 	r.setResponse(ResponseTrue)

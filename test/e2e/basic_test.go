@@ -112,6 +112,18 @@ func TestEtcdCluster(t *testing.T) {
 		c.replicasStreaming(primary, 60*time.Second)
 	})
 
+	step(t, "scheduled switchover with patronictl", func(t *testing.T) {
+		at := time.Now().Add(4 * time.Second).UTC().Format("2006-01-02T15:04:05+00:00")
+		c.mustCtl("switchover", "--leader", primary.Name, "--scheduled", at, "--force")
+		old := primary
+		waitFor(t, 60*time.Second, "a new primary after the scheduled time", func() (bool, string) {
+			n, err := c.Cluster.Leader(context.Background())
+			return err == nil && n != old, fmt.Sprint(n, err)
+		})
+		primary = c.leader(30 * time.Second)
+		c.replicasStreaming(primary, 60*time.Second)
+	})
+
 	step(t, "failover to a named candidate", func(t *testing.T) {
 		candidate := otherThan(c, primary)
 		c.mustCtl("failover", "--candidate", candidate.Name, "--force")
@@ -243,6 +255,10 @@ func TestEtcdCluster(t *testing.T) {
 			t.Error("postgres still runs after patroni's SIGTERM shutdown")
 		}
 		primary = c.leader(30 * time.Second)
+		waitFor(t, 10*time.Second, "the on_stop callback", func() (bool, string) {
+			b, _ := os.ReadFile(cbLog)
+			return strings.Contains(string(b), "on_stop "), string(b)
+		})
 		if err := old.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -155,7 +155,7 @@ func (c *testCluster) replicasStreaming(primary *devcluster.Node, timeout time.D
 			if n == primary || !n.Running() {
 				continue
 			}
-			if code, body := n.Get(context.Background(), "/replica"); code != 200 {
+			if code, body := n.Get(context.Background(), "/replica?replication_state=streaming"); code != 200 {
 				return false, fmt.Sprintf("%s GET /replica %d %s", n.Name, code, body)
 			}
 		}
