@@ -23,8 +23,9 @@ import (
 // settings of each cycle (ha.ConfigSource), PostgreSQL its options, and the REST API its
 // restapi section.
 type configManager struct {
-	log  *slog.Logger
-	path string
+	log     *slog.Logger
+	path    string
+	environ []string // the environment at startup, PATRONI_* variables included
 
 	mu         sync.Mutex
 	local      *config.Config
@@ -38,8 +39,8 @@ type configManager struct {
 	callbacks *callback.Runner
 }
 
-func newConfigManager(path string, local *config.Config, log *slog.Logger) (*configManager, error) {
-	m := &configManager{log: log, path: path, local: local}
+func newConfigManager(path string, environ []string, local *config.Config, log *slog.Logger) (*configManager, error) {
+	m := &configManager{log: log, path: path, environ: environ, local: local}
 	m.dynamic = m.initialDynamic()
 	opts, err := m.buildPGOptions()
 	if err != nil {
@@ -213,7 +214,7 @@ func (m *configManager) Member() ha.MemberStatic {
 
 // ReloadLocal re-reads the configuration file and applies what changed.
 func (m *configManager) ReloadLocal() (bool, error) {
-	cfg, err := config.Load(m.path, os.Environ())
+	cfg, err := config.Load(m.path, m.environ)
 	if err != nil {
 		return false, err
 	}
@@ -228,6 +229,9 @@ func (m *configManager) ReloadLocal() (bool, error) {
 	}
 	m.local = cfg
 	m.log.Info("Reloaded the configuration file", "path", m.path)
+	for _, w := range cfg.Tags.Warnings() {
+		m.log.Warn(w)
+	}
 	if m.callbacks != nil {
 		m.callbacks.SetCommands(cfg.Postgresql.Callbacks)
 	}

@@ -30,7 +30,10 @@ import (
 
 // Run starts the daemon with the configuration at path and returns the exit code.
 func Run(path string, stderr io.Writer) int {
-	cfg, err := config.Load(path, os.Environ())
+	// PATRONI_* variables are removed from our environment once read (they must not
+	// leak into PostgreSQL or callbacks); a reload applies them again from this copy.
+	environ := os.Environ()
+	cfg, err := config.Load(path, environ)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -38,9 +41,12 @@ func Run(path string, stderr io.Writer) int {
 	config.UnsetConsumedEnv(cfg.ConsumedEnv)
 	log := newLogger(stderr, cfg.Log.Level)
 	slog.SetDefault(log)
+	for _, w := range cfg.Tags.Warnings() {
+		log.Warn(w)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, path, cfg, log); err != nil {
+	if err := run(ctx, path, environ, cfg, log); err != nil {
 		var exit exitError
 		if errors.As(err, &exit) {
 			return exit.code
@@ -55,11 +61,11 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-func run(ctx context.Context, path string, cfg *config.Config, log *slog.Logger) error {
+func run(ctx context.Context, path string, environ []string, cfg *config.Config, log *slog.Logger) error {
 	if cfg.Name == "" || cfg.Scope == "" {
 		return errors.New("name and scope must be configured")
 	}
-	cm, err := newConfigManager(path, cfg, log)
+	cm, err := newConfigManager(path, environ, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -149,9 +155,8 @@ func refuseDuplicate(ctx context.Context, store dcs.Store, peers *client.Client,
 	defer cancel()
 	resp, err := peers.Get(lctx, base, "liveness")
 	if err == nil && resp != nil && resp.StatusCode > 0 {
-		msg := fmt.Sprintf("Can't start; there is already a node named '%s' running", name)
-		log.Error(msg)
-		return errors.New(msg)
+		log.Log(ctx, levelCritical, fmt.Sprintf("Can't start; there is already a node named '%s' running", name))
+		return exitError{code: 1}
 	}
 	return nil
 }

@@ -55,8 +55,13 @@ func (h *patroniHandler) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
+// levelCritical is Patroni's CRITICAL, above ERROR (fatal conditions before exiting).
+const levelCritical = slog.LevelError + 4
+
 func levelName(l slog.Level) string {
 	switch {
+	case l >= levelCritical:
+		return "CRITICAL"
 	case l >= slog.LevelError:
 		return "ERROR"
 	case l >= slog.LevelWarn:

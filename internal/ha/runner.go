@@ -97,6 +97,9 @@ type Runner struct {
 	// release (a background demotion) must not renew the lock it saw.
 	released      int
 	cycleReleased int // released as of the start of the current cycle
+	// leaderUntil is Patroni's is_leader(): the last successful lock operation's start
+	// plus ttl; zero after a release, a failed renewal, or a read showing another holder.
+	leaderUntil time.Time
 	stopping      bool
 	exitCode      int
 	exitReason    string

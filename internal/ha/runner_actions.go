@@ -3,6 +3,7 @@ package ha
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/patroni-go/patroni/internal/cluster"
@@ -98,7 +99,7 @@ func (r *Runner) runAction(ctx context.Context, a Action, in *Input) error {
 		case <-ctx.Done():
 		}
 	case Exit:
-		r.log.Error(a.Reason)
+		r.log.Log(ctx, slog.LevelError+4, a.Reason) // Patroni's CRITICAL
 		r.mu.Lock()
 		r.exitCode, r.exitReason = a.Code, a.Reason
 		r.mu.Unlock()
@@ -135,6 +136,7 @@ func (r *Runner) deleteLock(ctx context.Context, v *cluster.View, lastLSN int64)
 	if err == nil {
 		r.mu.Lock()
 		r.memory.LockRenewedAt = time.Time{}
+		r.leaderUntil = time.Time{}
 		r.released++
 		r.mu.Unlock()
 	}

@@ -71,6 +71,9 @@ func (r *Runner) rememberView(v *cluster.View) {
 		r.log.Debug("DCS value does not parse", "problem", p)
 	}
 	r.view, r.viewTime = v, time.Now()
+	if !v.IsUnlocked() && !v.HasLock(r.d.Name) {
+		r.leaderUntil = time.Time{}
+	}
 }
 
 func (r *Runner) finishCycle(ctx context.Context, p Plan, s Settings) {

@@ -30,6 +30,7 @@ func (r *Runner) demote(ctx context.Context, v *cluster.View, s Settings, mode D
 	r.mu.Lock()
 	r.role = cluster.RoleDemoted
 	r.memory.LockRenewedAt = time.Time{}
+	r.leaderUntil = time.Time{}
 	r.following, r.followURL = "", ""
 	r.mu.Unlock()
 	if s.syncEnabled() {

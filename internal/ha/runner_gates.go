@@ -57,7 +57,26 @@ func (r *Runner) runGate(ctx context.Context, g Gate, in *Input) Result {
 		res.OK, res.DCSError = false, isDCSError(err)
 		r.log.Warn("DCS operation failed", "gate", res.Gate, "error", err)
 	}
+	r.noteLockResult(g, res)
 	return res
+}
+
+// noteLockResult keeps is_leader() in step with the lock operations as they happen, so
+// the REST API answers as the leader from the moment the key is ours.
+func (r *Runner) noteLockResult(g Gate, res Result) {
+	switch g.(type) {
+	case AcquireLock, TakeLeader, UpdateLock:
+	default:
+		return
+	}
+	r.mu.Lock()
+	if res.OK {
+		r.leaderUntil = res.Started.Add(r.settings.TTL)
+	} else if _, renewal := g.(UpdateLock); renewal {
+		r.leaderUntil = time.Time{}
+	}
+	r.mu.Unlock()
+	r.publish()
 }
 
 // updateLock renews our lock, then writes /status and /failsafe when asked (dcs.md §4.2).

@@ -68,10 +68,7 @@ func (r *Runner) memberData() cluster.MemberData {
 }
 
 // isLeaderLocked is is_leader() with r.mu held.
-func (r *Runner) isLeaderLocked() bool {
-	t := r.memory.LockRenewedAt
-	return !t.IsZero() && time.Now().Before(t.Add(r.settings.TTL)) && r.view != nil && r.view.HasLock(r.d.Name)
-}
+func (r *Runner) isLeaderLocked() bool { return time.Now().Before(r.leaderUntil) }
 
 // updateHistory rewrites the history key from our timeline history file when the
 // primary's timeline moved past what the key records.
@@ -149,7 +146,7 @@ func (r *Runner) publish() {
 		snap.PendingRestart = true
 	}
 	if r.isLeaderLocked() {
-		snap.LeaderUntil = r.memory.LockRenewedAt.Add(s.TTL)
+		snap.LeaderUntil = r.leaderUntil
 	}
 	if sr := r.restartReq; sr != nil && r.restart != nil {
 		snap.ScheduledRestart = &api.ScheduledRestart{Schedule: r.restart.At, Role: sr.Role, PostgresVersion: sr.PostgresVersion,
