@@ -100,10 +100,10 @@ type Runner struct {
 	// leaderUntil is Patroni's is_leader(): the last successful lock operation's start
 	// plus ttl; zero after a release, a failed renewal, or a read showing another holder.
 	leaderUntil time.Time
-	stopping      bool
-	exitCode      int
-	exitReason    string
-	exited        chan struct{}
+	stopping    bool
+	exitCode    int
+	exitReason  string
+	exited      chan struct{}
 }
 
 // New builds a Runner; Run starts it.
