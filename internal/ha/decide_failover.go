@@ -180,7 +180,7 @@ func (d *decider) manualFailoverProcessNoLeader() tri {
 	}
 	var ms []cluster.Member
 	for _, m := range d.v.Members {
-		if m.Name != f.Leader && (!d.syncModeActive() || d.v.Sync.Matches(m.Name, false)) {
+		if m.Name != f.Leader && (!d.syncModeActive() || d.v.Sync.Matches(m.Name, false)) && d.mayRaceByFailsafe(m.Name) {
 			ms = append(ms, m)
 		}
 	}
