@@ -1,6 +1,9 @@
 package pg
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestCustomBootstrapNoHotStandby(t *testing.T) {
 	cases := []struct {
@@ -21,6 +24,26 @@ func TestCustomBootstrapNoHotStandby(t *testing.T) {
 		m := &BootstrapMethod{Name: "x", Command: "x", RecoveryConf: c.rc}
 		if got := customBootstrapNoHotStandby(c.keep, m); got != c.want {
 			t.Errorf("keep=%v rc=%v: got %v, want %v", c.keep, c.rc, got, c.want)
+		}
+	}
+}
+
+func TestReplicaMethodsWithoutSource(t *testing.T) {
+	s := &Server{opts: Options{CreateReplicaMethods: []string{"nl", "basebackup"},
+		ReplicaMethods: map[string]ReplicaMethod{"nl": {Command: "x", NoLeader: true}}}}
+	src := &Upstream{Name: "p", Conn: ConnParams{"host": "h"}}
+	for _, c := range []struct {
+		src        *Upstream
+		fromLeader bool
+		want       string
+	}{
+		{nil, false, "[nl]"},
+		{nil, true, "[nl]"}, // no leader to take a base backup from
+		{src, false, "[nl basebackup]"},
+		{src, true, "[basebackup]"},
+	} {
+		if got := fmt.Sprint(s.replicaMethods(c.src, c.fromLeader)); got != c.want {
+			t.Errorf("src=%v fromLeader=%v: %s, want %s", c.src != nil, c.fromLeader, got, c.want)
 		}
 	}
 }

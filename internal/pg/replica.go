@@ -57,10 +57,13 @@ func (s *Server) replicaMethods(src *Upstream, fromLeader bool) []string {
 	if src != nil && src.Remote && len(src.CreateReplicaMethods) > 0 {
 		methods = src.CreateReplicaMethods
 	}
-	if len(methods) == 0 || fromLeader {
+	haveSource := src != nil && len(src.Conn) > 0
+	// "From the leader" means basebackup from it; without a source there is nothing to
+	// take a base backup from, so the no_leader methods are still tried.
+	if len(methods) == 0 || (fromLeader && haveSource) {
 		methods = []string{"basebackup"}
 	}
-	if src != nil && len(src.Conn) > 0 {
+	if haveSource {
 		return methods
 	}
 	var out []string
