@@ -39,6 +39,12 @@ func (r *Runner) cycle(ctx context.Context) error {
 		if phase == maxPhases {
 			return fmt.Errorf("ha: cycle did not finish after %d phases", maxPhases)
 		}
+		if stalled := time.Since(now); stalled > stallLimit(settings) {
+			// We were frozen (SIGSTOP, a stuck disk) in the middle of a cycle: what it
+			// decided is stale. Start over from a fresh read.
+			r.log.Warn("HA cycle stalled; discarding the rest of its plan", "stalled", stalled)
+			return nil
+		}
 		p := Decide(in)
 		r.emit(p.Logs)
 		if err := r.runActions(ctx, p.Actions, &in); err != nil {
@@ -51,6 +57,10 @@ func (r *Runner) cycle(ctx context.Context) error {
 		in.Results = append(in.Results, r.runGate(ctx, p.Gate, &in))
 	}
 }
+
+// stallLimit is how long a cycle may take before its plan is no longer trusted
+// (ttl/2 + 4 × retry_timeout, from the simulator's findings; see the package doc).
+func stallLimit(s Settings) time.Duration { return s.TTL/2 + 4*s.RetryTimeout }
 
 // load reads the cluster and remembers it for the REST API.
 func (r *Runner) load(ctx context.Context) (*cluster.View, error) {

@@ -272,6 +272,14 @@ func (r *Runner) promote(ctx context.Context, s Settings) bool {
 	if wait < 10*time.Second {
 		wait = 10 * time.Second
 	}
+	r.mu.Lock()
+	leader := r.isLeaderLocked()
+	r.mu.Unlock()
+	if !leader {
+		// The lock expired while pre_promote ran: promoting now could make two primaries.
+		r.log.Warn("lost leader before promote")
+		return false
+	}
 	if err := r.d.PG.Promote(ctx, wait); err != nil {
 		r.log.Error("promotion failed", "error", err)
 		r.setResponse(ResponseFalse)
