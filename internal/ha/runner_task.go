@@ -38,7 +38,11 @@ func (r *Runner) startTask(name string, fn func(ctx context.Context) bool) bool 
 		r.completed = append(r.completed, TaskResult{Action: name, OK: ok})
 		r.mu.Unlock()
 		r.publish()
-		r.Wake()
+		if ok {
+			// Act on the result now; a failed task is retried at the next regular cycle,
+			// not in a tight loop.
+			r.Wake()
+		}
 	}()
 	r.publish()
 	return true

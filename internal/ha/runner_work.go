@@ -138,7 +138,7 @@ func (r *Runner) bootstrap(ctx context.Context, v *cluster.View, s Settings, sta
 func (r *Runner) clone(ctx context.Context, v *cluster.View, s Settings, from string, fromLeader bool) bool {
 	r.setState("creating replica")
 	src := r.upstream(v, from, false)
-	if err := r.d.PG.CreateReplica(ctx, src, fromLeader || (v != nil && v.LeaderName() == from)); err != nil {
+	if err := r.d.PG.CreateReplica(ctx, src, fromLeader || (from != "" && v != nil && v.LeaderName() == from)); err != nil {
 		r.log.Error("failed to bootstrap from "+describe(from), "error", err)
 		r.setState("stopped")
 		return false
