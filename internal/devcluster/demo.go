@@ -33,6 +33,7 @@ func RunDemo(o DemoOptions, out io.Writer, stop <-chan os.Signal) error {
 		return err
 	}
 	defer lock.Close()
+	_ = lock.Chmod(0o666) // whoever runs the next demo, root or not, can take the lock
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		return errors.New("another patroni-demo is already running on this machine (" + demoLock + " is locked)")
 	}
