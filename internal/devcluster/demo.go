@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +22,9 @@ type DemoOptions struct {
 	User     string // run nodes as this user when root
 	BinDir   string // where patroni and patronictl are
 	PGBinDir string
+	// DCS, when Kind is set, is an existing Consul agent or ZooKeeper ensemble to use
+	// instead of the embedded etcd.
+	DCS DCS
 }
 
 const demoLock = "/tmp/patroni-demo.lock"
@@ -60,14 +64,17 @@ func RunDemo(o DemoOptions, out io.Writer, stop <-chan os.Signal) error {
 	if err != nil {
 		return err
 	}
-	etcd, err := StartEmbeddedEtcd(dir)
-	if err != nil {
-		return err
+	store := o.DCS
+	if store.Kind == "" {
+		etcd, err := StartEmbeddedEtcd(dir)
+		if err != nil {
+			return err
+		}
+		defer etcd.Close()
+		store = DCS{Kind: "etcd3", Endpoints: []string{etcd.Endpoint}}
 	}
-	defer etcd.Close()
-
 	c, err := New(Options{Scope: "demo", Nodes: o.Nodes, Dir: dir, PatroniBin: bins["patroni"], RunAs: runAs,
-		BinDir: o.PGBinDir, DCS: DCS{Kind: "etcd3", Endpoints: []string{etcd.Endpoint}}, TTL: 20, LoopWait: 2, RetryTimeout: 5})
+		BinDir: o.PGBinDir, DCS: store, TTL: 20, LoopWait: 2, RetryTimeout: 5})
 	if err != nil {
 		return err
 	}
@@ -76,10 +83,10 @@ func RunDemo(o DemoOptions, out io.Writer, stop <-chan os.Signal) error {
 		return err
 	}
 	ctlCfg := filepath.Join(dir, "patronictl.yml")
-	if err := writeCtlConfig(ctlCfg, etcd.Endpoint); err != nil {
+	if err := WriteCtlConfig(ctlCfg, "demo", store); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Starting %d nodes against embedded etcd %s in %s ...\n", len(c.Nodes), etcd.Endpoint, dir)
+	fmt.Fprintf(out, "Starting %d nodes against %s %s in %s ...\n", len(c.Nodes), store.Kind, strings.Join(store.Endpoints, ","), dir)
 	if _, err := c.WaitForLeader(context.Background(), 120*time.Second); err != nil {
 		for _, n := range c.Nodes {
 			fmt.Fprintf(out, "--- %s log:\n%s\n", n.Name, n.LogTail(3000))
@@ -176,8 +183,13 @@ func copyBinaries(from, dir string) (map[string]string, error) {
 	return out, nil
 }
 
-func writeCtlConfig(path, etcdEndpoint string) error {
-	b, err := yaml.Marshal(map[string]any{"scope": "demo", "namespace": "/service/", "etcd3": map[string]any{"hosts": []string{etcdEndpoint}}})
+// WriteCtlConfig writes a patronictl configuration for scope with the DCS section of d.
+func WriteCtlConfig(path, scope string, d DCS) error {
+	kind := d.Kind
+	if kind == "" {
+		kind = "etcd3"
+	}
+	b, err := yaml.Marshal(map[string]any{"scope": scope, "namespace": "/service/", kind: dcsSection(d)})
 	if err != nil {
 		return err
 	}

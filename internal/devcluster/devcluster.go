@@ -157,18 +157,27 @@ func (c *Cluster) nodeConfig(n *Node) map[string]any {
 		"postgresql": pgsql,
 		"tags":       map[string]any{},
 	}
-	switch o.DCS.Kind {
-	case "consul":
-		cfg["consul"] = map[string]any{"host": first(o.DCS.Endpoints)}
-	case "zookeeper":
-		cfg["zookeeper"] = map[string]any{"hosts": o.DCS.Endpoints}
-	default:
-		cfg["etcd3"] = map[string]any{"hosts": o.DCS.Endpoints}
+	kind := o.DCS.Kind
+	if kind == "" {
+		kind = "etcd3"
 	}
+	cfg[kind] = dcsSection(o.DCS)
 	if o.Customize != nil {
 		o.Customize(n.Index, cfg)
 	}
 	return cfg
+}
+
+// dcsSection is the configuration section of the DCS d names.
+func dcsSection(d DCS) map[string]any {
+	switch d.Kind {
+	case "consul":
+		return map[string]any{"host": first(d.Endpoints)}
+	case "zookeeper":
+		return map[string]any{"hosts": d.Endpoints}
+	default:
+		return map[string]any{"hosts": d.Endpoints}
+	}
 }
 
 func first(s []string) string {

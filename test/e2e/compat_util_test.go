@@ -77,7 +77,9 @@ func startRealPatroni(t *testing.T, nodes int, dcs devcluster.DCS) *testCluster 
 		t.Fatal(err)
 	}
 	tc := &testCluster{Cluster: c, t: t, ctlCfg: filepath.Join(dir, "ctl.yml")}
-	writeCtlConfig(t, tc.ctlCfg, scope, dcs)
+	if err := devcluster.WriteCtlConfig(tc.ctlCfg, scope, dcs); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		stopAndReap(c)
 		if t.Failed() {

@@ -77,7 +77,9 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 		t.Fatal(err)
 	}
 	tc := &testCluster{Cluster: c, t: t, ctlCfg: filepath.Join(dir, "ctl.yml")}
-	writeCtlConfig(t, tc.ctlCfg, scope, o.dcs)
+	if err := devcluster.WriteCtlConfig(tc.ctlCfg, scope, o.dcs); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		c.Stop(30 * time.Second)
 		if t.Failed() {
@@ -91,21 +93,6 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 		t.Fatal(err)
 	}
 	return tc
-}
-
-func writeCtlConfig(t *testing.T, path, scope string, d devcluster.DCS) {
-	section := map[string]any{"hosts": d.Endpoints}
-	if d.Kind == "consul" {
-		section = map[string]any{"host": d.Endpoints[0]}
-	}
-	kind := d.Kind
-	if kind == "" {
-		kind = "etcd3"
-	}
-	b, _ := json.Marshal(map[string]any{"scope": scope, "namespace": "/service/", kind: section})
-	if err := os.WriteFile(path, b, 0o600); err != nil { // JSON is YAML
-		t.Fatal(err)
-	}
 }
 
 func etcdDCS(t *testing.T) (*testenv.Etcd, devcluster.DCS) {
