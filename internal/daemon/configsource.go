@@ -271,6 +271,25 @@ func (m *configManager) PermanentPhysicalSlots() []string {
 	return out
 }
 
+// PermanentSlots and MemberSlotsTTL complete ha.SlotPolicy (Patroni 4.1 slots).
+func (m *configManager) PermanentSlots() map[string]ha.PermanentSlot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]ha.PermanentSlot, len(m.dynamic.PermanentSlots))
+	for name, s := range m.dynamic.PermanentSlots {
+		out[name] = ha.PermanentSlot{Type: s.Type, Database: s.Database, Plugin: s.Plugin, ClusterType: s.ClusterType}
+	}
+	return out
+}
+
+func (m *configManager) MemberSlotsTTL() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return time.Duration(m.dynamic.MemberSlotsTTL) * time.Second
+}
+
+var _ ha.SlotPolicy = (*configManager)(nil)
+
 func (m *configManager) IgnoredSlot(name, typ, database, plugin string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -104,6 +104,9 @@ type Runner struct {
 	exitCode    int
 	exitReason  string
 	exited      chan struct{}
+
+	// --- replication slot management (runner_slots*.go) ---
+	slotMgr slotState
 }
 
 // New builds a Runner; Run starts it.

@@ -122,11 +122,11 @@ func (r *Runner) writeStatus(ctx context.Context, lsn int64) {
 	if lsn <= 0 {
 		return
 	}
-	st := cluster.Status{Optime: lsn, Slots: r.statusSlots(ctx, lsn)}
+	st := r.statusFor(ctx, lsn) // optime, slots and retain_slots (runner_slots.go)
 	r.mu.Lock()
 	prev := r.lastStatus
 	r.mu.Unlock()
-	if prev != nil && prev.Optime == st.Optime && equalSlots(prev.Slots, st.Slots) {
+	if sameStatus(prev, st) {
 		return
 	}
 	if err := r.d.Store.WriteStatus(ctx, st); err != nil {
