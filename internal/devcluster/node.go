@@ -211,6 +211,30 @@ func (n *Node) Do(ctx context.Context, method, path, body string) (int, string) 
 	return resp.StatusCode, string(b)
 }
 
+// PatroniLogTail returns about the last max bytes of the node's own log lines, without
+// PostgreSQL's (which share the file and drown them).
+func (n *Node) PatroniLogTail(max int) string {
+	b, err := os.ReadFile(n.LogPath)
+	if err != nil {
+		return ""
+	}
+	var keep []string
+	size := 0
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0 && size < max; i-- {
+		l := lines[i]
+		if strings.Contains(l, " UTC [") || strings.HasPrefix(l, "\t") {
+			continue
+		}
+		keep = append(keep, l)
+		size += len(l) + 1
+	}
+	for i, j := 0, len(keep)-1; i < j; i, j = i+1, j-1 {
+		keep[i], keep[j] = keep[j], keep[i]
+	}
+	return strings.Join(keep, "\n")
+}
+
 // LogTail returns the end of the node's log, for failure messages.
 func (n *Node) LogTail(max int64) string {
 	f, err := os.Open(n.LogPath)

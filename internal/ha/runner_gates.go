@@ -65,7 +65,9 @@ func (r *Runner) runGate(ctx context.Context, g Gate, in *Input) Result {
 // the REST API answers as the leader from the moment the key is ours.
 func (r *Runner) noteLockResult(g Gate, res Result) {
 	switch g.(type) {
-	case AcquireLock, TakeLeader, UpdateLock:
+	case AcquireLock, TakeLeader, UpdateLock, PostFailsafe:
+		// PostFailsafe: every member accepted us while the DCS is down; Patroni then
+		// keeps running as the leader for another ttl.
 	default:
 		return
 	}

@@ -84,7 +84,7 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 		c.Stop(30 * time.Second)
 		if t.Failed() {
 			for _, n := range c.Nodes {
-				t.Logf("--- end of %s log:\n%s", n.Name, n.LogTail(6000))
+				t.Logf("--- end of %s log (patroni lines):\n%s", n.Name, n.PatroniLogTail(12000))
 			}
 		}
 		os.RemoveAll(dir)
