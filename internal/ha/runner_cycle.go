@@ -257,21 +257,33 @@ func memberConnURL(v *cluster.View, name string) string {
 // isDCSError reports a store that could not be reached (as opposed to a lost compare).
 func isDCSError(err error) bool { return err != nil && errors.Is(err, dcs.ErrUnreachable) }
 
+// pgRole maps the HA role onto the role PostgreSQL's configuration is written for.
+func pgRole(r cluster.Role) pg.Role {
+	switch {
+	case r.IsPrimary() || r == cluster.RolePromoted:
+		return pg.RolePrimary
+	case r == cluster.RoleStandbyLeader:
+		return pg.RoleStandbyLeader
+	default:
+		return pg.RoleReplica
+	}
+}
+
 // rewritePGConfig applies a changed configuration to a running PostgreSQL by reload.
 func (r *Runner) rewritePGConfig(ctx context.Context) {
 	if !r.d.PG.IsRunning() {
 		return
 	}
-	role := pg.RolePrimary
 	r.mu.Lock()
-	if !r.pgObsOK || r.pgObs.InRecovery {
-		role = pg.RoleReplica
-	}
+	// The role we run PostgreSQL in, not the last observation: that may predate a
+	// promotion, and writing a replica's configuration (standby.signal) into a primary's
+	// data directory would bring it back as a replica after its next crash.
+	role := pgRole(r.role)
 	view, following := r.view, r.following
 	r.mu.Unlock()
 	var up *pg.Upstream
-	if role == pg.RoleReplica {
-		up = r.upstream(view, following, false)
+	if role != pg.RolePrimary {
+		up = r.upstream(view, following, following == RemoteMember)
 	}
 	if err := r.d.PG.WriteConfig(ctx, role, up); err != nil {
 		r.log.Error("failed to rewrite the PostgreSQL configuration", "error", err)
