@@ -205,6 +205,9 @@ func TestTags(t *testing.T) {
 			t.Errorf("%v: nofailover=%v priority=%d", c.tags, c.tags.NoFailover(), c.tags.FailoverPriority())
 		}
 	}
+	if (Tags{"nosync": false, "sync_priority": 0}).NoSync() || !(Tags{"sync_priority": 0}).NoSync() || !(Tags{"nosync": true}).NoSync() {
+		t.Error("an explicit nosync decides; only without it does sync_priority <= 0 mean nosync")
+	}
 	if !(Tags{"nostream": "on"}).NoStream() || (Tags{"nostream": "nope"}).NoStream() {
 		t.Error("nostream is a lenient boolean string")
 	}

@@ -45,8 +45,14 @@ func (t Tags) CloneFrom() bool { return t.boolTag("clonefrom") }
 // NoLoadBalance makes GET /replica answer 503.
 func (t Tags) NoLoadBalance() bool { return t.boolTag("noloadbalance") }
 
-// NoSync: never chosen as a synchronous standby.
-func (t Tags) NoSync() bool { return t.boolTag("nosync") || t.syncPriorityDisabled() }
+// NoSync: never chosen as a synchronous standby. An explicit nosync wins; otherwise a
+// sync_priority of 0 or less means the same (as NoFailover does with failover_priority).
+func (t Tags) NoSync() bool {
+	if v, ok := t["nosync"]; ok && v != nil {
+		return truthy(v)
+	}
+	return t.syncPriorityDisabled()
+}
 
 func (t Tags) syncPriorityDisabled() bool {
 	p, ok := asInt(t["sync_priority"])

@@ -128,13 +128,18 @@ func (r *Runner) Reload() { r.RequestReload() }
 // Reinitialize starts a reinit of this replica from the leader.
 func (r *Runner) Reinitialize(force, fromLeader bool) string {
 	r.mu.Lock()
-	v, s := r.view, r.settings
+	v, s, leader := r.view, r.settings, r.isLeaderLocked()
 	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), s.RetryTimeout)
+	if fresh, err := r.load(ctx); err == nil {
+		v = fresh // as Patroni, decide on a fresh read, not the view of the last cycle
+	}
+	cancel()
+	if leader || (v != nil && v.HasLock(r.d.Name)) {
+		return "I am the leader, can not reinitialize"
+	}
 	if v == nil || v.IsUnlocked() {
 		return "Cluster has no leader, can not reinitialize"
-	}
-	if v.HasLock(r.d.Name) {
-		return "I am the leader, can not reinitialize"
 	}
 	if t := r.runningTask(); t != nil {
 		if !force {
