@@ -93,6 +93,7 @@ func RunDemo(o DemoOptions, out io.Writer, stop <-chan os.Signal) error {
 		}
 		return err
 	}
+	c.waitHealthy(90 * time.Second)
 	printDemo(out, c, bins["patronictl"], ctlCfg)
 	<-stop
 	fmt.Fprintln(out, "\nStopping the cluster ...")
@@ -105,14 +106,35 @@ func printDemo(out io.Writer, c *Cluster, ctl, ctlCfg string) {
 	_ = list.Run()
 	fmt.Fprintln(out, "\nNodes:")
 	for _, n := range c.Nodes {
-		fmt.Fprintf(out, "  %s  REST %s  PostgreSQL 127.0.0.1:%d  log %s\n", n.Name, n.APIURL(), n.PGPort, n.LogPath)
+		fmt.Fprintf(out, "  %s  REST %s  PostgreSQL 127.0.0.1:%d  patroni pid %d  postmaster pid %d  log %s\n",
+			n.Name, n.APIURL(), n.PGPort, n.PID(), n.PostmasterPID(), n.LogPath)
 	}
 	fmt.Fprintf(out, "\nTry:\n  %s -c %s list\n", ctl, ctlCfg)
 	fmt.Fprintf(out, "  %s -c %s switchover --force\n", ctl, ctlCfg)
 	fmt.Fprintf(out, "  curl -s %s/patroni\n", c.Nodes[0].APIURL())
 	fmt.Fprintf(out, "  psql 'host=127.0.0.1 port=%d user=%s password=%s'\n", c.Nodes[0].PGPort, SuperUser, SuperPassword)
-	fmt.Fprintln(out, "  kill the primary: kill -9 <patroni pid> <postmaster pid> (see the list above) and watch a replica take over")
+	fmt.Fprintln(out, "  kill the primary: kill -9 <its patroni pid> <its postmaster pid> (listed above), then watch a replica take over with list")
 	fmt.Fprintln(out, "\nPress Ctrl-C to stop everything.")
+}
+
+// waitHealthy waits until every node answers GET /health with 200 (PostgreSQL running),
+// so that the first list the demo prints shows streaming replicas, not clones in progress.
+func (c *Cluster) waitHealthy(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		healthy := 0
+		for _, n := range c.Nodes {
+			if code, _ := n.Get(context.Background(), "/replica?replication_state=streaming"); code == 200 {
+				healthy++
+			} else if code, _ := n.Get(context.Background(), "/primary"); code == 200 {
+				healthy++
+			}
+		}
+		if healthy == len(c.Nodes) {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 func demoUser(name string) (*user.User, error) {
