@@ -152,6 +152,14 @@ func TestEtcdCluster(t *testing.T) {
 			return now == tl, fmt.Sprintf("timeline %d, was %d: a changed timeline means a promotion, not a restart", now, tl)
 		})
 		execSQL(t, primary, "INSERT INTO e2e VALUES (2, 'after crash')")
+		// Replication is asynchronous: later steps fail over, and a row that had not
+		// reached the replicas yet could be lost, as Patroni allows.
+		for _, n := range c.Nodes {
+			waitFor(t, 30*time.Second, n.Name+" replicates the row", func() (bool, string) {
+				v, err := queryInt(n, "SELECT count(*) FROM e2e")
+				return err == nil && v == 2, fmt.Sprint(v, err)
+			})
+		}
 	})
 
 	step(t, "pause and resume", func(t *testing.T) {
