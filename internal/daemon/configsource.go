@@ -17,7 +17,14 @@ import (
 	"github.com/patroni-go/patroni/internal/config"
 	"github.com/patroni-go/patroni/internal/ha"
 	"github.com/patroni-go/patroni/internal/pg"
+	"github.com/patroni-go/patroni/internal/watchdog"
 )
+
+// watchdogConfig maps the local watchdog section.
+func watchdogConfig(c *config.Config) watchdog.Config {
+	return watchdog.Config{Mode: string(c.Watchdog.Mode), Device: c.Watchdog.Device, Driver: c.Watchdog.Driver,
+		SafetyMargin: c.Watchdog.SafetyMargin}
+}
 
 // configManager keeps the local and dynamic configuration and hands the HA loop the
 // settings of each cycle (ha.ConfigSource), PostgreSQL its options, and the REST API its
@@ -37,6 +44,7 @@ type configManager struct {
 	srv       *pg.Server
 	api       *api.Server
 	callbacks *callback.Runner
+	wd        *watchdog.Watchdog
 }
 
 func newConfigManager(path string, environ []string, local *config.Config, log *slog.Logger) (*configManager, error) {
@@ -163,8 +171,13 @@ func (m *configManager) settingsLocked() ha.Settings {
 	case config.SyncQuorum:
 		s.SynchronousMode = ha.SyncQuorum
 	}
-	if l.Watchdog.Mode == config.WatchdogRequired {
+	switch l.Watchdog.Mode {
+	case config.WatchdogRequired:
 		s.Watchdog = ha.WatchdogRequired
+	case config.WatchdogOff:
+		s.Watchdog = ha.WatchdogOff
+	default: // absent or automatic
+		s.Watchdog = ha.WatchdogAutomatic
 	}
 	return s
 }
@@ -234,6 +247,9 @@ func (m *configManager) ReloadLocal() (bool, error) {
 	}
 	if m.callbacks != nil {
 		m.callbacks.SetCommands(cfg.Postgresql.Callbacks)
+	}
+	if m.wd != nil {
+		m.wd.Reload(watchdogConfig(cfg))
 	}
 	if m.api != nil {
 		if err := m.api.Reconfigure(apiConfig(cfg.RestAPI)); err != nil {

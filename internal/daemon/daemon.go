@@ -21,6 +21,7 @@ import (
 	"github.com/patroni-go/patroni/internal/dcs"
 	"github.com/patroni-go/patroni/internal/ha"
 	"github.com/patroni-go/patroni/internal/pg"
+	"github.com/patroni-go/patroni/internal/watchdog"
 
 	// The DCS backends this daemon speaks.
 	_ "github.com/patroni-go/patroni/internal/dcs/consul"
@@ -93,10 +94,15 @@ func run(ctx context.Context, path string, environ []string, cfg *config.Config,
 	defer srv.Close()
 	callbacks := callback.NewRunner(cfg.Postgresql.Callbacks, cfg.Scope, log)
 	defer callbacks.Close()
+	wdCfg := watchdogConfig(cfg)
+	if err := wdCfg.Check(); err != nil {
+		return err
+	}
+	wd := watchdog.New(wdCfg, log)
 
 	pub := &api.Publisher{}
 	runner := ha.New(ha.Deps{Name: cfg.Name, Scope: cfg.Scope, Store: store, PG: srv, Callbacks: callbacks,
-		Peers: peers, Publisher: pub, Config: cm, Logger: log})
+		Peers: peers, Publisher: pub, Config: cm, Logger: log, Watchdog: wd})
 	apiSrv, err := api.New(apiConfig(cfg.RestAPI), api.Options{Publisher: pub, Node: runner, Store: store,
 		Peers: &api.ClientPeerChecker{Client: peers, Timeout: 2 * time.Second}, Logger: log})
 	if err != nil {
@@ -106,7 +112,7 @@ func run(ctx context.Context, path string, environ []string, cfg *config.Config,
 		return fmt.Errorf("Couldn't start a service on '%s', please check your `restapi.listen` configuration: %w", cfg.RestAPI.Listen, err)
 	}
 	cm.mu.Lock()
-	cm.srv, cm.api, cm.callbacks = srv, apiSrv, callbacks
+	cm.srv, cm.api, cm.callbacks, cm.wd = srv, apiSrv, callbacks, wd
 	cm.mu.Unlock()
 
 	hup := make(chan os.Signal, 1)

@@ -13,6 +13,7 @@ import (
 	"github.com/patroni-go/patroni/internal/cluster"
 	"github.com/patroni-go/patroni/internal/dcs"
 	"github.com/patroni-go/patroni/internal/pg"
+	"github.com/patroni-go/patroni/internal/watchdog"
 )
 
 // ConfigSource is the daemon's configuration layer as the loop sees it.
@@ -50,6 +51,8 @@ type Deps struct {
 	Publisher *api.Publisher
 	Config    ConfigSource
 	Logger    *slog.Logger
+	// Watchdog, when set, is armed while we lead and kicked every cycle.
+	Watchdog *watchdog.Watchdog
 }
 
 // Runner is the imperative shell around Decide: each cycle it reads the DCS and

@@ -79,8 +79,12 @@ func (r *Runner) runAction(ctx context.Context, a Action, in *Input) error {
 		r.setRole(a.Role)
 	case SetState:
 		r.setState(a.State)
-	case DisableWatchdog, KeepaliveWatchdog:
-		// No watchdog device support: nothing to arm or kick.
+	case DisableWatchdog:
+		r.disableWatchdog()
+	case KeepaliveWatchdog:
+		if r.d.Watchdog != nil {
+			_ = r.d.Watchdog.Keepalive() // it logs its own failures
+		}
 	case SanityChecksAfterPause:
 		r.mu.Lock()
 		r.sysid = ""
@@ -110,6 +114,12 @@ func (r *Runner) runAction(ctx context.Context, a Action, in *Input) error {
 		r.log.Error("unknown action", "action", a.String())
 	}
 	return nil
+}
+
+func (r *Runner) disableWatchdog() {
+	if r.d.Watchdog != nil {
+		r.d.Watchdog.Disable()
+	}
 }
 
 // logDCS runs a DCS write whose failure does not change the cycle.

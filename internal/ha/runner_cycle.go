@@ -106,6 +106,11 @@ func (r *Runner) emit(lines []LogLine) {
 // observe builds Local: what PostgreSQL is now plus the HA state kept between cycles.
 func (r *Runner) observe(ctx context.Context, view *cluster.View, s *Settings) Local {
 	static := r.d.Config.Member()
+	wdRunning, wdHealthy := false, s.Watchdog != WatchdogRequired
+	if wd := r.d.Watchdog; wd != nil {
+		wd.SetTiming(s.TTL, s.LoopWait)
+		wdRunning, wdHealthy = wd.IsRunning(), wd.IsHealthy()
+	}
 	st := r.observePG(ctx, view, s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -117,7 +122,8 @@ func (r *Runner) observe(ctx context.Context, view *cluster.View, s *Settings) L
 		Async:            AsyncState{Response: r.response, PrePromoteDone: r.prePromote},
 		Completed:        r.completed,
 		ScheduledRestart: r.restart,
-		WatchdogHealthy:  s.Watchdog != WatchdogRequired,
+		WatchdogRunning:  wdRunning,
+		WatchdogHealthy:  wdHealthy,
 		CallbackFired:    r.cbFired,
 		Memory:           r.memory,
 		Sync:             r.syncObservation(),

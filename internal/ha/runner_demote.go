@@ -27,6 +27,7 @@ func (r *Runner) demote(ctx context.Context, v *cluster.View, s Settings, mode D
 		return
 	}
 	r.setState("stopped")
+	r.disableWatchdog() // no user backend is left: the watchdog has nothing to protect
 	r.mu.Lock()
 	r.role = cluster.RoleDemoted
 	r.memory.LockRenewedAt = time.Time{}

@@ -40,8 +40,8 @@ func (r *Runner) runGate(ctx context.Context, g Gate, in *Input) Result {
 	case DeleteSync:
 		res.OK, err = r.d.Store.DeleteSync(dctx, g.Version)
 	case ActivateWatchdog:
-		// No watchdog device support yet: only a configuration that requires one gets here.
-		res.OK = false
+		res.OK = r.d.Watchdog == nil && in.Settings.Watchdog != WatchdogRequired ||
+			r.d.Watchdog != nil && r.d.Watchdog.Activate(in.Settings.TTL, in.Settings.LoopWait) == nil
 	case FetchPeers:
 		res.Peers, res.OK = r.fetchPeers(ctx, in.View, g.Names), true
 	case CheckDivergence:
@@ -49,7 +49,7 @@ func (r *Runner) runGate(ctx context.Context, g Gate, in *Input) Result {
 	case PostFailsafe:
 		res.OK = r.postFailsafe(ctx, g.Members)
 	case SyncSlots:
-		res.OK = r.syncSlots(ctx, in.View, &in.Settings)
+		res.OK, res.Slots = r.syncSlotsGate(ctx, in.View, &in.Settings)
 	default:
 		r.log.Error("unknown gate", "gate", g.String())
 	}
@@ -239,7 +239,7 @@ func (r *Runner) postFailsafe(ctx context.Context, members cluster.Failsafe) boo
 	lsn := int64(r.pgObs.WALPosition)
 	r.mu.Unlock()
 	req := client.FailsafeRequest{Name: r.d.Name, ConnURL: static.ConnURL, APIURL: static.APIURL,
-		Slots: map[string]int64{cluster.SlotName(r.d.Name): lsn}}
+		Slots: r.failsafeSlots(ctx, lsn)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	all := true

@@ -46,6 +46,7 @@ func (r *Runner) shutdown() error {
 	r.cancelTask(time.Minute)
 	s := r.currentSettings()
 	if s.Paused {
+		r.disableWatchdog()
 		r.log.Info("Leader key is not deleted and Postgresql is not stopped due paused state")
 		return nil
 	}
@@ -57,10 +58,11 @@ func (r *Runner) shutdown() error {
 	r.mu.Unlock()
 	if !r.stopPostgres(ctx, pg.StopFast, s) {
 		if holds {
-			r.log.Error("PostgreSQL shutdown failed, leader key not removed.")
+			r.log.Error("PostgreSQL shutdown failed, leader key not removed. Leaving watchdog running.")
 		}
 		return nil
 	}
+	r.disableWatchdog()
 	if holds {
 		dctx, dcancel := r.opCtx(ctx)
 		r.deleteLock(dctx, v, r.checkpointLSN(ctx))

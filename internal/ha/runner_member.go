@@ -152,6 +152,7 @@ func (r *Runner) publish() {
 		snap.ScheduledRestart = &api.ScheduledRestart{Schedule: r.restart.At, Role: sr.Role, PostgresVersion: sr.PostgresVersion,
 			RestartPending: sr.RestartPending, Timeout: sr.Timeout}
 	}
+	snap.WatchdogFailed = r.d.Watchdog != nil && !r.d.Watchdog.IsHealthy()
 	snap.FailsafeActive = r.failsafe != nil && time.Since(r.failsafe.At) < s.TTL || !r.memory.FailsafeActiveAt.IsZero()
 	r.d.Publisher.Publish(snap)
 }

@@ -51,8 +51,7 @@ func (r *Runner) runTask(ctx context.Context, a Action, v *cluster.View, s Setti
 	case Restart:
 		return r.restartPG(ctx, v, s, a.Timeout)
 	case CopyLogicalSlots:
-		r.log.Warn("copying logical slots from the primary is not supported yet", "slots", a.Slots)
-		return false
+		return r.copyLogicalSlots(ctx, v, s, a.Slots)
 	default:
 		r.log.Error("not a task", "action", a.String())
 		return false
