@@ -227,3 +227,12 @@ func (h *harness) send(method, target, body string, noLength bool, hdr ...string
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// refreshingNode publishes a newer snapshot when asked to refresh.
+type refreshingNode struct {
+	*fakeNode
+	pub  *Publisher
+	next *Snapshot
+}
+
+func (n *refreshingNode) Refresh(context.Context) { n.pub.Publish(n.next) }

@@ -66,6 +66,7 @@ func epochFloat(t *time.Time) string {
 var labelValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace
 
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request) {
+	s.refresh(r)
 	snap := s.opts.Publisher.Load()
 	s.write(w, http.StatusOK, "text/plain", renderMetrics(snap, s.opts.Now()))
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -71,7 +72,25 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	s.write(w, code, "application/json", s.statusBody(snap, now))
 }
 
+// Refresher is an optional part of Node: it re-reads PostgreSQL and publishes a fresh
+// snapshot. GET /patroni and /metrics use it, because peers compare WAL positions in the
+// leader race and must not see a position up to loop_wait old; the health checks keep
+// answering from the snapshot alone.
+type Refresher interface {
+	Refresh(ctx context.Context)
+}
+
+// refresh asks the Node for a fresh snapshot when it can give one.
+func (s *Server) refresh(r *http.Request) {
+	if f, ok := s.opts.Node.(Refresher); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		f.Refresh(ctx)
+	}
+}
+
 func (s *Server) getPatroni(w http.ResponseWriter, r *http.Request) {
+	s.refresh(r)
 	snap := s.opts.Publisher.Load()
 	s.write(w, http.StatusOK, "application/json", s.statusBody(snap, s.opts.Now()))
 }

@@ -91,6 +91,7 @@ type Runner struct {
 	viewTime   time.Time
 	pgObs      pg.State
 	pgObsOK    bool
+	obsTime    time.Time // when pgObs was read
 	nextRun    time.Time
 	lastStatus *cluster.Status
 	lastFS     cluster.Failsafe

@@ -168,6 +168,22 @@ func firstCloneFrom(v *cluster.View, me string) string {
 	return ""
 }
 
+// refreshEvery bounds how often API requests re-read PostgreSQL.
+const refreshEvery = 200 * time.Millisecond
+
+// Refresh re-reads PostgreSQL for the REST API (GET /patroni, /metrics) and publishes a
+// fresh snapshot, at most every refreshEvery.
+func (r *Runner) Refresh(ctx context.Context) {
+	r.mu.Lock()
+	recent := time.Since(r.obsTime) < refreshEvery
+	r.mu.Unlock()
+	if recent || !r.d.PG.IsRunning() {
+		return
+	}
+	r.refreshObservation(ctx)
+	r.publish()
+}
+
 // Shutdown is POST /sigterm: a no-op, as in Patroni outside its test suite.
 func (r *Runner) Shutdown() {}
 

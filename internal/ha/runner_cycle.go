@@ -163,7 +163,7 @@ func (r *Runner) observePG(ctx context.Context, view *cluster.View, s *Settings)
 	if st.Running && obsErr == nil && r.state != "running" && r.task == nil {
 		r.state, r.stateSince = "running", time.Now()
 	}
-	r.pgObs, r.pgObsOK = obs, st.Running && obsErr == nil
+	r.pgObs, r.pgObsOK, r.obsTime = obs, st.Running && obsErr == nil, time.Now()
 	st.State, st.StateSince, st.Role = r.state, r.stateSince, r.role
 	st.FollowingName = r.following
 	followURL := r.followURL
@@ -215,7 +215,7 @@ func (r *Runner) refreshObservation(ctx context.Context) {
 	defer cancel()
 	if obs, err := r.d.PG.Observe(qctx); err == nil {
 		r.mu.Lock()
-		r.pgObs, r.pgObsOK = obs, true
+		r.pgObs, r.pgObsOK, r.obsTime = obs, true, time.Now()
 		r.mu.Unlock()
 	}
 }
