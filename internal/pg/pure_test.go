@@ -65,6 +65,7 @@ func TestSyncStandbyNames(t *testing.T) {
 		{[]string{"any"}, 0, false, `"any"`},
 		{[]string{"c", "a", "b"}, 2, true, "ANY 2 (a,b,c)"},
 		{[]string{"a"}, 1, true, "ANY 1 (a)"},
+		{[]string{"b", "a"}, 0, true, "ANY 2 (a,b)"}, // no quorum size: all must confirm, never the invalid ANY 0
 	}
 	for _, c := range cases {
 		if got := SyncStandbyNames(c.names, c.num, c.quorum); got != c.want {

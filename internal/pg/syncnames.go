@@ -48,6 +48,10 @@ func SyncStandbyNames(names []string, num int, quorum bool) string {
 		quoted[i] = QuoteSyncName(n)
 	}
 	if quorum {
+		if num <= 0 {
+			// ANY 0 is invalid; without a quorum size every listed standby must confirm.
+			num = len(quoted)
+		}
 		return fmt.Sprintf("ANY %d (%s)", num, strings.Join(quoted, ","))
 	}
 	if len(quoted) == 1 {
