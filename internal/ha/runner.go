@@ -233,12 +233,20 @@ func (r *Runner) watchVersion() int64 {
 	return r.view.Leader.Version
 }
 
-// postmasterDied fires when the running postmaster exits (nil channel otherwise).
+// postmasterDied fires when the running postmaster exits. It is already closed when the
+// postmaster died during the cycle that just ended (we still believe it runs), so that
+// death is handled now, not loop_wait later; nil when no postmaster is expected.
 func (r *Runner) postmasterDied() <-chan struct{} {
-	if !r.d.PG.IsRunning() {
-		return nil
+	if r.d.PG.IsRunning() {
+		return r.d.PG.Done()
 	}
-	return r.d.PG.Done()
+	r.mu.Lock()
+	expected := r.task == nil && (r.state == "running" || r.state == "starting")
+	r.mu.Unlock()
+	if expected {
+		return r.d.PG.Done() // closed: no postmaster runs
+	}
+	return nil
 }
 
 func (r *Runner) currentSettings() Settings {
