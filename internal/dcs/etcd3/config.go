@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.etcd.io/etcd/client/pkg/v3/srv"
+
+	"github.com/patroni-go/patroni/internal/dcs"
 )
 
 // DefaultPort is etcd's client port, used when a host names none.
@@ -49,7 +51,7 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 	for k, v := range m {
 		switch {
 		case strs[k] != nil:
-			s, ok := scalarString(v)
+			s, ok := dcs.ScalarString(v)
 			if !ok {
 				return c, fmt.Errorf("etcd3.%s: %v is not a string", k, v)
 			}
@@ -74,58 +76,21 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 // ParseHosts accepts a list of "host:port" or one comma-separated string (items may be
 // quoted, as in PATRONI_ETCD3_HOSTS="'10.0.0.1:2379','10.0.0.2:2379'").
 func ParseHosts(v any) ([]string, error) {
-	var items []string
-	switch t := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		items = strings.Split(t, ",")
-	case []string:
-		items = t
-	case []any:
-		for _, e := range t {
-			s, ok := scalarString(e)
-			if !ok {
-				return nil, fmt.Errorf("%v is not a host:port string", e)
-			}
-			items = append(items, s)
-		}
-	default:
-		return nil, fmt.Errorf("%v is neither a list nor a comma-separated string", v)
-	}
-	var out []string
-	for _, s := range items {
-		s = strings.Trim(strings.TrimSpace(s), `'"`)
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return dcs.SplitList(v, dcs.ScalarString, "%v is not a host:port string")
 }
 
-func scalarString(v any) (string, bool) {
-	switch t := v.(type) {
-	case string:
-		return t, true
-	case int, int64, float64:
-		return fmt.Sprint(t), true
-	}
-	return "", false
-}
-
+// parseBool is dcs.ParseBool, except that etcd3 has always read an empty string as
+// false and refused the integers 0 and 1.
 func parseBool(v any) (bool, error) {
 	switch t := v.(type) {
-	case bool:
-		return t, nil
 	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "true", "yes", "on", "1":
-			return true, nil
-		case "false", "no", "off", "0", "":
+		if strings.TrimSpace(t) == "" {
 			return false, nil
 		}
+	case int:
+		return false, fmt.Errorf("%v is not a boolean", v)
 	}
-	return false, fmt.Errorf("%v is not a boolean", v)
+	return dcs.ParseBool(v)
 }
 
 // endpoints resolves the configured addresses into URLs for the client, in Patroni's
@@ -209,15 +174,8 @@ func HostPort(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("etcd3: empty host")
 	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		// No port: a bare name, IPv4 or bracketed/unbracketed IPv6 address.
-		host, port = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), strconv.Itoa(DefaultPort)
-		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
-			return "", fmt.Errorf("etcd3: host %q is not host:port", s)
-		}
-	}
-	if strings.ContainsAny(host, "[]/ @") {
+	host, port, ok := dcs.SplitHostPort(s, DefaultPort)
+	if !ok || strings.ContainsAny(host, "[]/ @") {
 		return "", fmt.Errorf("etcd3: host %q is not host:port", s)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
