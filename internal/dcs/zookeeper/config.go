@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/patroni-go/patroni/internal/dcs"
 )
 
 // DefaultPort is ZooKeeper's client port, used when a host names none.
@@ -41,7 +43,7 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 		var err error
 		switch {
 		case strs[k] != nil:
-			s, ok := scalarString(v)
+			s, ok := dcs.ScalarString(v)
 			if !ok {
 				err = fmt.Errorf("%v is not a string", v)
 			}
@@ -49,10 +51,10 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 		case k == "hosts":
 			c.Hosts, err = ParseHosts(v)
 		case k == "use_ssl":
-			c.UseSSL, err = parseBool(v)
+			c.UseSSL, err = dcs.ParseBool(v)
 		case k == "verify":
 			var b bool
-			b, err = parseBool(v)
+			b, err = dcs.ParseBool(v)
 			c.Verify = &b
 		case k == "set_acls":
 			c.SetACLs, err = stringListMap(v)
@@ -69,33 +71,7 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 // ParseHosts accepts a list of "host:port" or one comma-separated string (items may be
 // quoted, as in PATRONI_ZOOKEEPER_HOSTS="'zk1:2181','zk2:2181'").
 func ParseHosts(v any) ([]string, error) {
-	var items []string
-	switch t := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		items = strings.Split(t, ",")
-	case []string:
-		items = t
-	case []any:
-		for _, e := range t {
-			s, ok := scalarString(e)
-			if !ok {
-				return nil, fmt.Errorf("%v is not a host:port string", e)
-			}
-			items = append(items, s)
-		}
-	default:
-		return nil, fmt.Errorf("%v is neither a list nor a comma-separated string", v)
-	}
-	var out []string
-	for _, s := range items {
-		s = strings.Trim(strings.TrimSpace(s), `'"`)
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return dcs.SplitList(v, dcs.ScalarString, "%v is not a host:port string")
 }
 
 // servers normalises Hosts to "host:port" and splits off a chroot, as kazoo does with
@@ -127,16 +103,9 @@ func (c Config) servers() (servers []string, chroot string, err error) {
 // hostPort adds the default port; bare IPv6 addresses are accepted with or without
 // brackets.
 func hostPort(h string) (string, error) {
-	host, port, err := net.SplitHostPort(h)
-	if err != nil {
-		host = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
-			return "", fmt.Errorf("zookeeper.hosts: %q is not host[:port]", h)
-		}
-		port = strconv.Itoa(DefaultPort)
-	}
+	host, port, ok := dcs.SplitHostPort(h, DefaultPort)
 	n, perr := strconv.Atoi(port)
-	if host == "" || perr != nil || n <= 0 || n > 65535 {
+	if !ok || host == "" || perr != nil || n <= 0 || n > 65535 {
 		return "", fmt.Errorf("zookeeper.hosts: %q is not host[:port]", h)
 	}
 	return net.JoinHostPort(host, port), nil
@@ -181,35 +150,6 @@ func ParseACLs(set map[string][]string) ([]zk.ACL, error) {
 	return acls, nil
 }
 
-func scalarString(v any) (string, bool) {
-	switch t := v.(type) {
-	case string:
-		return t, true
-	case int, int64, float64:
-		return fmt.Sprint(t), true
-	}
-	return "", false
-}
-
-func parseBool(v any) (bool, error) {
-	switch t := v.(type) {
-	case bool:
-		return t, nil
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "on", "true", "yes", "1":
-			return true, nil
-		case "off", "false", "no", "0":
-			return false, nil
-		}
-	case int:
-		if t == 0 || t == 1 {
-			return t == 1, nil
-		}
-	}
-	return false, fmt.Errorf("%v is not a boolean", v)
-}
-
 // stringMap reads {scheme: credential}.
 func stringMap(v any) (map[string]string, error) {
 	m, ok := v.(map[string]any)
@@ -221,7 +161,7 @@ func stringMap(v any) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(m))
 	for k, e := range m {
-		s, ok := scalarString(e)
+		s, ok := dcs.ScalarString(e)
 		if !ok {
 			return nil, fmt.Errorf("%s: %v is not a string", k, e)
 		}
