@@ -1,7 +1,6 @@
 package consul
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/patroni-go/patroni/internal/dcs"
 )
 
 // DefaultPort is the Consul agent's HTTP API port.
@@ -75,10 +76,10 @@ func ConfigFromMap(m map[string]any) (Config, error) {
 			c.Port, err = parsePort(v)
 		case k == "verify":
 			var b bool
-			b, err = parseBool(v)
+			b, err = dcs.ParseBool(v)
 			c.Verify = &b
 		case k == "register_service":
-			c.RegisterService, err = parseBool(v)
+			c.RegisterService, err = dcs.ParseBool(v)
 		}
 		if err != nil {
 			return c, fmt.Errorf("consul.%s: %w", k, err)
@@ -140,18 +141,13 @@ func splitHostPort(s string) (string, int, error) {
 	if s == "" {
 		return "127.0.0.1", DefaultPort, nil
 	}
-	host, portStr, err := net.SplitHostPort(s)
-	if err != nil {
-		host, portStr = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"), ""
-		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
-			return "", 0, fmt.Errorf("consul.host %q is not host:port", s)
-		}
-	}
-	if host == "" || strings.ContainsAny(host, "[]/ @") {
+	host, portStr, ok := dcs.SplitHostPort(s, DefaultPort)
+	if !ok || host == "" || strings.ContainsAny(host, "[]/ @") {
 		return "", 0, fmt.Errorf("consul.host %q is not host:port", s)
 	}
-	port := DefaultPort
+	port := DefaultPort // "host:" too keeps the default, as it always did
 	if portStr != "" {
+		var err error
 		if port, err = parsePort(portStr); err != nil {
 			return "", 0, fmt.Errorf("consul.host %q: %w", s, err)
 		}
@@ -178,41 +174,22 @@ func (c Config) apiConfig() (*api.Config, error) {
 	return cfg, nil
 }
 
+// scalarString is dcs.ScalarString that also takes a boolean: consul's string keys and
+// list items have always read one as "true"/"false".
 func scalarString(v any) (string, bool) {
-	switch t := v.(type) {
-	case string:
-		return t, true
-	case int, int64, float64, bool:
-		return fmt.Sprint(t), true
+	if b, ok := v.(bool); ok {
+		return fmt.Sprint(b), true
 	}
-	return "", false
+	return dcs.ScalarString(v)
 }
 
+// parseList reads checks and service_tags; an empty list stays non-nil.
 func parseList(v any) ([]string, error) {
-	var items []string
-	switch t := v.(type) {
-	case string:
-		items = strings.Split(t, ",")
-	case []string:
-		items = t
-	case []any:
-		for _, e := range t {
-			s, ok := scalarString(e)
-			if !ok {
-				return nil, fmt.Errorf("item %v is not a string", e)
-			}
-			items = append(items, s)
-		}
-	default:
-		return nil, fmt.Errorf("%v is neither a list nor a comma-separated string", v)
+	out, err := dcs.SplitList(v, scalarString, "item %v is not a string")
+	if err == nil && out == nil {
+		out = []string{}
 	}
-	out := []string{}
-	for _, s := range items {
-		if s = strings.Trim(strings.TrimSpace(s), `'"`); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // parseInterval accepts a Consul duration string ("5s") or a bare number of seconds.
@@ -253,23 +230,4 @@ func parsePort(v any) (int, error) {
 		return 0, fmt.Errorf("port %d is out of range", n)
 	}
 	return n, nil
-}
-
-func parseBool(v any) (bool, error) {
-	switch t := v.(type) {
-	case bool:
-		return t, nil
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "true", "yes", "on", "1":
-			return true, nil
-		case "false", "no", "off", "0":
-			return false, nil
-		}
-	case int:
-		if t == 0 || t == 1 {
-			return t == 1, nil
-		}
-	}
-	return false, errors.New(fmt.Sprint(v, " is not a boolean"))
 }
