@@ -79,8 +79,8 @@ func SplitList(v any, scalar func(any) (string, bool), badItem string) ([]string
 
 // SplitHostPort splits "host[:port]". A string without a port (a name, an IPv4 address
 // or an IPv6 address with or without brackets) gets defaultPort; "host:" keeps its empty
-// port for the caller to refuse or default. ok is false when s is none of these (an
-// unbracketed IPv6 address with a port, say). host and port are not checked further.
+// port for the caller to refuse or default. ok is false when s is none of these
+// ("a:b:c"); "::1:5" is one IPv6 address. host and port are not checked further.
 func SplitHostPort(s string, defaultPort int) (host, port string, ok bool) {
 	host, port, err := net.SplitHostPort(s)
 	if err == nil {
