@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// asInt reads an integer the way Patroni's int() conversion accepts it: a JSON integer,
+// AsInt reads an integer the way Patroni's int() conversion accepts it: a JSON integer,
 // an integral float, or a decimal string. Anything else is reported as absent.
-func asInt(v any) (int64, bool) {
+func AsInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
@@ -39,14 +39,20 @@ func asInt(v any) (int64, bool) {
 	return 0, false
 }
 
+// asInt and truthy are the short names this package's files call.
+func asInt(v any) (int64, bool) { return AsInt(v) }
+
+func truthy(v any) bool { return Truthy(v) }
+
 // asString returns v if it is a JSON string.
 func asString(v any) (string, bool) {
 	s, ok := v.(string)
 	return s, ok
 }
 
-// truthy is Python's truthiness for a decoded JSON value.
-func truthy(v any) bool {
+// Truthy is Python's truthiness for a decoded JSON value (numbers as json.Number or Go
+// numbers).
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -78,7 +84,7 @@ func ParseBool(v any) (value, ok bool) {
 	case bool:
 		return x, true
 	case json.Number, float64, int, int64:
-		i, isInt := asInt(x)
+		i, isInt := AsInt(x)
 		if isInt && (i == 0 || i == 1) {
 			return i == 1, true
 		}
