@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/patroni-go/patroni/internal/cluster"
 )
 
 // XLog is the WAL part of a status document ("xlog", or "wal" from some writers).
@@ -88,7 +90,7 @@ func (s *NodeStatus) WALPosition() int64 {
 // NoFailover reads tags.nofailover / failover_priority the way the leader race does.
 func (s *NodeStatus) NoFailover() bool {
 	if v, ok := s.Tags["nofailover"]; ok && v != nil {
-		return truthy(v)
+		return cluster.Truthy(v)
 	}
 	if p, ok := toInt(s.Tags["failover_priority"]); ok {
 		return p <= 0
@@ -115,15 +117,15 @@ func ParseNodeStatus(body []byte) (*NodeStatus, error) {
 	s.LatestEndLSN, _ = toInt(raw["latest_end_lsn"])
 	s.ReplicationState = str(raw["replication_state"])
 	s.Replication = parseReplication(raw["replication"])
-	s.SyncStandby = truthy(raw["sync_standby"])
-	s.QuorumStandby = truthy(raw["quorum_standby"])
-	s.Pause = truthy(raw["pause"])
-	s.ClusterUnlocked = truthy(raw["cluster_unlocked"])
-	s.FailsafeActive = truthy(raw["failsafe_mode_is_active"])
+	s.SyncStandby = cluster.Truthy(raw["sync_standby"])
+	s.QuorumStandby = cluster.Truthy(raw["quorum_standby"])
+	s.Pause = cluster.Truthy(raw["pause"])
+	s.ClusterUnlocked = cluster.Truthy(raw["cluster_unlocked"])
+	s.FailsafeActive = cluster.Truthy(raw["failsafe_mode_is_active"])
 	s.DCSLastSeen, _ = toInt(raw["dcs_last_seen"])
 	s.Tags, _ = raw["tags"].(map[string]any)
 	s.SystemID = str(raw["database_system_identifier"])
-	s.PendingRestart = truthy(raw["pending_restart"])
+	s.PendingRestart = cluster.Truthy(raw["pending_restart"])
 	if m, ok := raw["pending_restart_reason"].(map[string]any); ok {
 		s.PendingRestartReason = make(map[string]map[string]any, len(m))
 		for k, v := range m {
@@ -134,7 +136,7 @@ func ParseNodeStatus(body []byte) (*NodeStatus, error) {
 		s.Patroni = PatroniInfo{Version: str(p["version"]), Scope: str(p["scope"]), Name: str(p["name"])}
 	}
 	s.ScheduledRestart, _ = raw["scheduled_restart"].(map[string]any)
-	s.WatchdogFailed = truthy(raw["watchdog_failed"])
+	s.WatchdogFailed = cluster.Truthy(raw["watchdog_failed"])
 	return s, nil
 }
 
@@ -150,7 +152,7 @@ func parseXLog(raw map[string]any) *XLog {
 	x.ReceivedLocation, _ = toInt(m["received_location"])
 	x.ReplayedLocation, _ = toInt(m["replayed_location"])
 	x.ReplayedTimestamp = str(m["replayed_timestamp"])
-	x.Paused = truthy(m["paused"])
+	x.Paused = cluster.Truthy(m["paused"])
 	return x
 }
 
@@ -191,6 +193,8 @@ func str(v any) string {
 	return s
 }
 
+// toInt is not cluster.AsInt: a string here must be digits only (no surrounding
+// spaces), and only the types a UseNumber decoder yields count.
 func toInt(v any) (int64, bool) {
 	switch x := v.(type) {
 	case json.Number:
@@ -211,25 +215,6 @@ func toInt(v any) (int64, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case json.Number:
-		f, err := x.Float64()
-		return err == nil && f != 0
-	case map[string]any:
-		return len(x) > 0
-	case []any:
-		return len(x) > 0
-	}
-	return true
 }
 
 func marshalMap(m map[string]any) ([]byte, error) { return json.Marshal(m) }
