@@ -95,6 +95,12 @@ func (m *configManager) Apply(v *cluster.View) (ha.Settings, bool) {
 			for _, p := range d.Problems {
 				m.log.Warn(p)
 			}
+			if d.FailsafeMode && d.TTL < d.LoopWait+d.RetryTimeout+5 {
+				// The simulator found split brains below this bound: the failsafe round
+				// (DCS timeout plus the POST /failsafe round) must end within the lock's ttl.
+				m.log.Warn(fmt.Sprintf("failsafe_mode needs ttl >= loop_wait + retry_timeout + 5 (%d < %d + %d + 5): failsafe will not be claimed",
+					d.TTL, d.LoopWait, d.RetryTimeout))
+			}
 			prev := m.dynamic
 			m.dynamic, m.dynVersion = d, v.Config.ModifyVersion
 			changed = m.refreshPG()
