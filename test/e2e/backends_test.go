@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,32 +38,14 @@ func TestBackendFailover(t *testing.T) {
 			})
 			step(t, "SIGTERM hands over", func(t *testing.T) {
 				old := primary
-				if err := old.Signal(syscall.SIGTERM); err != nil {
-					t.Fatal(err)
-				}
-				waitFor(t, 20*time.Second, "a new primary before the ttl", func() (bool, string) {
-					n, err := c.Cluster.Leader(context.Background())
-					return err == nil && n != old, fmt.Sprint(err)
-				})
-				<-old.Exited()
-				primary = c.leader(30 * time.Second)
-				if err := old.Start(); err != nil {
-					t.Fatal(err)
-				}
-				c.replicasStreaming(primary, 120*time.Second)
+				primary = c.sigtermHandover(old)
+				c.rejoin(old, primary)
 			})
 			step(t, "node death fails over", func(t *testing.T) {
 				old := primary
-				old.Kill()
-				primary = c.leader(120 * time.Second)
-				if primary == old {
-					t.Fatal("the dead node is still primary")
-				}
+				primary = c.nodeDeath(old)
 				execSQL(t, primary, "INSERT INTO backend VALUES (1)")
-				if err := old.Start(); err != nil {
-					t.Fatal(err)
-				}
-				c.replicasStreaming(primary, 120*time.Second)
+				c.rejoin(old, primary)
 			})
 		})
 	}

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"syscall"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -206,4 +207,44 @@ func status(n *devcluster.Node) map[string]any {
 	var m map[string]any
 	_ = json.Unmarshal([]byte(body), &m)
 	return m
+}
+
+// sigtermHandover sends SIGTERM to the primary's patroni and returns the new primary. The
+// lock must be released on the way out: a replica takes over well before the ttl (20 s).
+func (c *testCluster) sigtermHandover(old *devcluster.Node) *devcluster.Node {
+	c.t.Helper()
+	if err := old.Signal(syscall.SIGTERM); err != nil {
+		c.t.Fatal(err)
+	}
+	waitFor(c.t, 20*time.Second, "a new primary before the ttl", func() (bool, string) {
+		n, err := c.Cluster.Leader(context.Background())
+		return err == nil && n != old, fmt.Sprint(err)
+	})
+	select {
+	case <-old.Exited():
+	case <-time.After(30 * time.Second):
+		c.t.Fatal("patroni did not exit after SIGTERM")
+	}
+	return c.leader(30 * time.Second)
+}
+
+// nodeDeath kills the primary's patroni and PostgreSQL together and returns the replica
+// that took over once the lock expired.
+func (c *testCluster) nodeDeath(old *devcluster.Node) *devcluster.Node {
+	c.t.Helper()
+	old.Kill()
+	next := c.leader(120 * time.Second)
+	if next == old {
+		c.t.Fatal("the dead node is still primary")
+	}
+	return next
+}
+
+// rejoin starts a stopped node again and waits until it streams from primary.
+func (c *testCluster) rejoin(n, primary *devcluster.Node) {
+	c.t.Helper()
+	if err := n.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.replicasStreaming(primary, 120*time.Second)
 }
