@@ -5,13 +5,13 @@ package e2e
 
 import (
 	"context"
-	"syscall"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
