@@ -57,6 +57,7 @@ func (s *Server) Rewind(ctx context.Context, leader *Upstream, ro RewindOptions)
 	if err := s.EnsureCleanShutdown(ctx); err != nil {
 		return err
 	}
+	s.ArchiveReadyWAL(ctx)
 	src := s.leaderParams(leader, s.opts.rewindUser(s.major))
 	if !ro.LeaderCheckpointed {
 		if err := s.ensureLeaderCheckpoint(ctx, leader, src); err != nil {
@@ -150,6 +151,7 @@ func (s *Server) CrashRecovery(ctx context.Context) error {
 	if s.IsRunning() {
 		return ErrAlreadyRunning
 	}
+	s.ArchiveReadyWAL(ctx) // what is not archived now would never be: status is emptied below
 	statusDir := s.dataPath(filepath.Join("pg_wal", "archive_status"))
 	if entries, err := os.ReadDir(statusDir); err == nil {
 		for _, e := range entries {
