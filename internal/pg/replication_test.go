@@ -80,6 +80,11 @@ func TestReplicationLifecycle(t *testing.T) {
 	if err := r.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The source switches WAL segments and stays idle: pg_rewind's minRecoveryPoint then
+	// lies past the new segment's header, where only a later record lets us get consistent.
+	if err := r.Exec(ctx, "SELECT pg_catalog.pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Demote n1: stop, check divergence, rewind, follow n2.
 	if err := p.Demote(ctx, DemoteOptions{Stop: StopOptions{Mode: StopFast}, Upstream: upstreamOf(t, r), NoStart: true}); err != nil {
@@ -98,7 +103,8 @@ func TestReplicationLifecycle(t *testing.T) {
 	if err := r.CreatePhysicalSlot(ctx, "n1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Follow(ctx, RoleReplica, upstreamOf(t, r), StartOptions{}); err != nil {
+	// Generous bound: without a record from the source it takes the next standby snapshot.
+	if _, err := p.Follow(ctx, RoleReplica, upstreamOf(t, r), StartOptions{Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	waitStreaming(t, r, p)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrRewindFailed: pg_rewind failed against a healthy leader. When a
@@ -76,7 +77,39 @@ func (s *Server) Rewind(ctx context.Context, leader *Upstream, ro RewindOptions)
 		}
 		return fmt.Errorf("%w: %v", ErrRewindFailed, err)
 	}
+	s.nudgeSource(ctx, src)
 	return nil
+}
+
+// nudgeSource makes the rewind source write one WAL record. pg_rewind sets our
+// minRecoveryPoint to the source's insert position; on an idle source right after a
+// WAL segment switch no record starts there yet, so the rewound server could not reach
+// a consistent state (and refused connections) until the source wrote something — up
+// to the next standby snapshot, 15 s or more. Failures only cost that wait.
+func (s *Server) nudgeSource(ctx context.Context, src ConnParams) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := Connect(ctx, src)
+	if err != nil {
+		s.log.Debug("cannot nudge the rewind source", "error", err)
+		return
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return
+	}
+	defer tx.Rollback(context.Background())
+	// local: the commit must not wait for a synchronous standby (maybe us).
+	if _, err = tx.Exec(ctx, "SET LOCAL synchronous_commit TO 'local'"); err == nil {
+		_, err = tx.Exec(ctx, "SELECT pg_catalog.txid_current()")
+	}
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
+	if err != nil {
+		s.log.Debug("cannot nudge the rewind source", "error", err)
+	}
 }
 
 // ensureLeaderCheckpoint makes sure pg_control on the leader has its new
