@@ -328,8 +328,8 @@ func (m *configManager) RemoteUpstream() *pg.Upstream {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sc := m.dynamic.StandbyCluster
-	if sc == nil || (sc.Host == "" && sc.Port == "") {
-		return nil
+	if sc == nil || (sc.Host == "" && sc.Port == "" && sc.RestoreCommand == "") {
+		return nil // a standby cluster needs one of host, port, restore_command
 	}
 	conn := pg.ConnParams{}
 	if sc.Host != "" {

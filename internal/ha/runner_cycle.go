@@ -202,10 +202,21 @@ func (r *Runner) observePG(ctx context.Context, view *cluster.View, s *Settings)
 		st.RestoredFromBackup = err == nil
 	}
 	target, remote := NodeToFollow(view, r.d.Name, s)
-	if target != "" && target == st.FollowingName && !remote {
-		st.RecoveryConfStale = memberConnURL(view, target) != followURL
-	}
 	st.RecoveryConfNeedsRestart = st.MajorVersion < 13
+	switch {
+	case target != "" && target == st.FollowingName && !remote:
+		st.RecoveryConfStale = memberConnURL(view, target) != followURL
+	case remote && st.FollowingName == RemoteMember && st.Running:
+		// The remote member is the dynamic standby_cluster section: a PATCH may change
+		// host, port, slot or restore_command without anything else changing.
+		role := pg.RoleReplica
+		if view != nil && view.HasLock(r.d.Name) {
+			role = pg.RoleStandbyLeader
+		}
+		if rc, err := srv.CompareRecovery(ctx, role, r.remoteUpstream()); err == nil && rc.Changed {
+			st.RecoveryConfStale, st.RecoveryConfNeedsRestart = true, rc.NeedsRestart
+		}
+	}
 	return st
 }
 
