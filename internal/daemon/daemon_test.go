@@ -93,3 +93,23 @@ func TestCriticalLevelName(t *testing.T) {
 		t.Errorf("got %q", b.String())
 	}
 }
+
+// A standby cluster defined by restore_command alone still has a remote member to follow
+// (from the archive); without host, port or restore_command there is none.
+func TestRemoteUpstreamOfAStandbyCluster(t *testing.T) {
+	m := &configManager{log: slog.Default()}
+	m.dynamic = config.ParseDynamic(map[string]any{"standby_cluster": map[string]any{"restore_command": "cp /a/%f %p"}})
+	up := m.RemoteUpstream()
+	if up == nil || !up.Remote || up.RestoreCommand != "cp /a/%f %p" || len(up.Conn) != 0 {
+		t.Fatalf("restore_command-only standby cluster: %+v", up)
+	}
+	m.dynamic = config.ParseDynamic(map[string]any{"standby_cluster": map[string]any{"host": "10.0.0.1", "port": 5433, "primary_slot_name": "s1"}})
+	up = m.RemoteUpstream()
+	if up == nil || up.Conn["host"] != "10.0.0.1" || up.Conn["port"] != "5433" || up.PrimarySlotName != "s1" {
+		t.Fatalf("host/port standby cluster: %+v", up)
+	}
+	m.dynamic = config.ParseDynamic(map[string]any{})
+	if up := m.RemoteUpstream(); up != nil {
+		t.Fatalf("not a standby cluster: %+v", up)
+	}
+}
