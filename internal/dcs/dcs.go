@@ -48,6 +48,20 @@ type Timing struct {
 // DefaultTiming is Patroni's ttl 30, loop_wait 10, retry_timeout 10.
 var DefaultTiming = Timing{TTL: 30 * time.Second, LoopWait: 10 * time.Second, RetryTimeout: 10 * time.Second}
 
+// WithDefaults fills every unset (zero or negative) duration from DefaultTiming.
+func (t Timing) WithDefaults() Timing {
+	if t.TTL <= 0 {
+		t.TTL = DefaultTiming.TTL
+	}
+	if t.LoopWait <= 0 {
+		t.LoopWait = DefaultTiming.LoopWait
+	}
+	if t.RetryTimeout <= 0 {
+		t.RetryTimeout = DefaultTiming.RetryTimeout
+	}
+	return t
+}
+
 // Store is one member's (or patronictl's) connection to the cluster's keys. Every method
 // honours ctx and gives up after the configured retry timeout with an error wrapping
 // ErrUnreachable. Methods returning (bool, error) report a lost compare as (false, nil).

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseBool(t *testing.T) {
@@ -73,5 +74,16 @@ func TestSplitHostPort(t *testing.T) {
 		if host, port, ok := SplitHostPort(bad, 99); ok {
 			t.Errorf("SplitHostPort(%q) = %q, %q; want a refusal", bad, host, port)
 		}
+	}
+}
+
+func TestTimingWithDefaults(t *testing.T) {
+	got := Timing{TTL: 20 * time.Second}.WithDefaults()
+	want := Timing{TTL: 20 * time.Second, LoopWait: DefaultTiming.LoopWait, RetryTimeout: DefaultTiming.RetryTimeout}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if (Timing{TTL: -1}).WithDefaults() != DefaultTiming {
+		t.Error("unset and negative durations take Patroni's defaults")
 	}
 }

@@ -83,22 +83,8 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 		cli: cli, transport: ac.Transport, id: id, cfg: cfg, log: logger.With("dcs", "consul"),
 		where: ac.Scheme + "://" + ac.Address, consistency: consistency,
 		prefix: strings.TrimPrefix(id.Prefix(), "/"), wake: make(chan struct{}, 1),
-		timing: normalTiming(timing), cache: map[string]cached{},
+		timing: timing.WithDefaults(), cache: map[string]cached{},
 	}, nil
-}
-
-func normalTiming(t dcs.Timing) dcs.Timing {
-	d := dcs.DefaultTiming
-	if t.TTL <= 0 {
-		t.TTL = d.TTL
-	}
-	if t.LoopWait <= 0 {
-		t.LoopWait = d.LoopWait
-	}
-	if t.RetryTimeout <= 0 {
-		t.RetryTimeout = d.RetryTimeout
-	}
-	return t
 }
 
 // Client exposes the underlying Consul client (tests, diagnostics).
@@ -119,7 +105,7 @@ func (s *Store) Close() error {
 // the current one is forgotten (the next call creates one and moves our keys onto it)
 // and Watch is woken so the HA loop runs at once.
 func (s *Store) SetTiming(t dcs.Timing) {
-	t = normalTiming(t)
+	t = t.WithDefaults()
 	s.mu.Lock()
 	ttlChanged := t.TTL != s.timing.TTL
 	s.timing = t

@@ -75,7 +75,7 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	timing = normalTiming(timing)
+	timing = timing.WithDefaults()
 	cc := clientv3.Config{
 		Endpoints: ep.urls,
 		TLS:       tlsCfg,
@@ -122,20 +122,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func normalTiming(t dcs.Timing) dcs.Timing {
-	d := dcs.DefaultTiming
-	if t.TTL <= 0 {
-		t.TTL = d.TTL
-	}
-	if t.LoopWait <= 0 {
-		t.LoopWait = d.LoopWait
-	}
-	if t.RetryTimeout <= 0 {
-		t.RetryTimeout = d.RetryTimeout
-	}
-	return t
-}
-
 // Client exposes the underlying etcd client (tests, diagnostics).
 func (s *Store) Client() *clientv3.Client { return s.cli }
 
@@ -150,7 +136,7 @@ func (s *Store) Close() error {
 // current one is dropped (the next call grants one and re-points our keys) and Watch is
 // woken so the HA loop runs at once.
 func (s *Store) SetTiming(t dcs.Timing) {
-	t = normalTiming(t)
+	t = t.WithDefaults()
 	s.mu.Lock()
 	ttlChanged := t.TTL != s.timing.TTL
 	s.timing = t

@@ -104,7 +104,7 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 		id: id, base: chroot + id.BasePath(), servers: servers, tls: tlsCfg, acl: acl,
 		auth: cfg.AuthData, log: logger.With("dcs", "zookeeper"),
 		wake: make(chan struct{}, 1), events: make(chan struct{}, 1), done: make(chan struct{}),
-		timing: normalTiming(timing),
+		timing: timing.WithDefaults(),
 	}
 	s.lastActive.Store(time.Now().UnixNano())
 	se, err := s.newSession(0, s.timing.TTL)
@@ -116,19 +116,6 @@ func New(cfg Config, id dcs.Identity, timing dcs.Timing, logger *slog.Logger) (*
 	s.mu.Unlock()
 	go s.idleMonitor()
 	return s, nil
-}
-
-func normalTiming(t dcs.Timing) dcs.Timing {
-	if t.TTL <= 0 {
-		t.TTL = dcs.DefaultTiming.TTL
-	}
-	if t.LoopWait <= 0 {
-		t.LoopWait = dcs.DefaultTiming.LoopWait
-	}
-	if t.RetryTimeout <= 0 {
-		t.RetryTimeout = dcs.DefaultTiming.RetryTimeout
-	}
-	return t
 }
 
 func (s *Store) path(rel string) string { return s.base + "/" + rel }
@@ -207,7 +194,7 @@ func (s *Store) restartSession(closeOld bool) error {
 // SetTiming applies a changed ttl/loop_wait/retry_timeout. A new ttl needs a new session
 // (ZooKeeper cannot change a session's timeout); it also wakes Watch.
 func (s *Store) SetTiming(t dcs.Timing) {
-	t = normalTiming(t)
+	t = t.WithDefaults()
 	s.mu.Lock()
 	ttlChanged := s.timing.TTL != t.TTL
 	s.timing = t
