@@ -181,22 +181,20 @@ func (r *Runner) observePG(ctx context.Context, view *cluster.View, s *Settings)
 		r.log.Warn("Error communicating with PostgreSQL", "error", obsErr)
 	}
 	if !st.DataDirEmpty && st.DataDirError == "" {
-		if sysid == "" {
-			if id, err := srv.SystemID(ctx); err == nil {
-				sysid = id
+		if cd, err := srv.Controldata(ctx); err == nil {
+			if sysid == "" && cd.SystemIdentifier != "" {
+				sysid = cd.SystemIdentifier
 				r.mu.Lock()
-				r.sysid = id
+				r.sysid = sysid
 				r.mu.Unlock()
 			}
-		}
-		st.Sysid = sysid
-		if cd, err := srv.Controldata(ctx); err == nil {
 			st.ClusterState = cd.State
 			if !st.Running && st.Timeline == 0 {
 				st.Timeline = int64(cd.CheckpointTimeline)
 			}
 			st.CanRewind = s.UsePgRewind && cd.AllowsRewind()
 		}
+		st.Sysid = sysid
 		st.RecoveryConfExists = srv.RecoveryConfExists()
 		_, err := os.Stat(srv.DataDir() + "/backup_label")
 		st.RestoredFromBackup = err == nil
